@@ -1,0 +1,1 @@
+"""Scrapy crawlers: news sites and Reddit, writing feed files that `pipeline` ingests."""

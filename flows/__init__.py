@@ -1,0 +1,1 @@
+"""Prefect flows and the `framewatch` CLI: thin shells over `pipeline`."""

@@ -1,0 +1,154 @@
+"""Terminal output of the CLI: tables, CSV/JSON, progress and reports (rich)."""
+
+from __future__ import annotations
+
+import csv
+import enum
+import json
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from pipeline.config import Settings
+from pipeline.importer import ImportReport, Problem
+
+MAX_PROBLEMS_SHOWN = 50
+
+
+class Format(enum.StrEnum):
+    """Output formats of ``framewatch sql``."""
+
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+@contextmanager
+def row_progress(console: Console) -> Iterator[Callable[[int], None]]:
+    """A progress display for long imports; yields a callback taking rows read so far."""
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TextColumn("{task.completed:,} rows"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("Importing", total=None)
+        yield lambda rows: progress.update(task, completed=rows)
+
+
+def print_rows(
+    console: Console, columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: Format
+) -> None:
+    """Print query results as a rich table, CSV or a JSON array of objects."""
+    if fmt is Format.csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(rows)
+    elif fmt is Format.json:
+        records = [dict(zip(columns, row, strict=True)) for row in rows]
+        sys.stdout.write(json.dumps(records, default=str, ensure_ascii=False, indent=2) + "\n")
+    else:
+        table = Table(*columns, show_lines=False)
+        for row in rows:
+            table.add_row(*("" if v is None else str(v) for v in row))
+        console.print(table)
+        console.print(f"{len(rows)} row(s)", style="dim")
+
+
+def write_problems(data_path: Path, run_id: str, problems: list[Problem]) -> Path | None:
+    """Write every problem of an import to ``DATA/problems/import-RUN.csv``; None if there were none."""
+    if not problems:
+        return None
+    folder = data_path / "problems"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"import-{run_id}.csv"
+    with target.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["line", "skipped", "reason"])
+        writer.writerows((p.line, p.skipped, p.reason) for p in problems)
+    return target
+
+
+def print_import_report(
+    console: Console, file: Path, report: ImportReport, problems_file: Path | None
+) -> None:
+    """Summarise an import: counts, then the problems with their line numbers."""
+    console.print(
+        f"[bold]{file.name}[/bold]: read {report.read:,} rows, stored {report.stored:,} new "
+        f"documents, {report.already_stored:,} already stored, {report.skipped:,} skipped."
+    )
+    for problem in report.problems[:MAX_PROBLEMS_SHOWN]:
+        verb = "skipped" if problem.skipped else "warning"
+        console.print(f"  line {problem.line}: {verb}: {problem.reason}", markup=False)
+    hidden = len(report.problems) - MAX_PROBLEMS_SHOWN
+    if hidden > 0:
+        console.print(f"  … and {hidden:,} more")
+    if problems_file:
+        console.print(f"All problems: {problems_file}")
+
+
+def print_status(console: Console, con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Print what a study holds: per outlet and kind, the date range, and the last runs."""
+    console.print(f"Study [bold]{settings.study.name}[/bold] — {settings.database_path}")
+    totals = con.execute(
+        "SELECT count(*), min(published_at), max(published_at), count(DISTINCT outlet) FROM documents"
+    ).fetchone()
+    if not totals or not totals[0]:
+        console.print("No documents yet. Run `framewatch import FILE` or `framewatch crawl`.")
+    else:
+        console.print(
+            f"{totals[0]:,} documents from {totals[3]:,} outlets, "
+            f"published {_day(totals[1])} … {_day(totals[2])}"
+        )
+        table = Table(
+            "outlet",
+            "articles",
+            "reddit posts",
+            "reddit comments",
+            "duplicates",
+            "first",
+            "last",
+            title="Documents per outlet and kind",
+        )
+        for row in con.execute(
+            "SELECT outlet, articles, reddit_posts, reddit_comments, duplicates,"
+            " first_published, last_published FROM outlet_summary ORDER BY outlet"
+        ).fetchall():
+            table.add_row(row[0], *(f"{v:,}" for v in row[1:5]), _day(row[5]), _day(row[6]))
+        console.print(table)
+    runs = Table(
+        "run", "command", "status", "started (UTC)", "seconds", "counts", title="Last runs"
+    )
+    for run_id, command, state, started, seconds, counts in con.execute(
+        "SELECT run_id, command, status, started_at,"
+        " round(epoch(finished_at) - epoch(started_at), 1), counts"
+        " FROM runs ORDER BY started_at DESC LIMIT 5"
+    ).fetchall():
+        runs.add_row(
+            run_id,
+            command,
+            state,
+            f"{started:%Y-%m-%d %H:%M}",
+            "" if seconds is None else str(seconds),
+            _counts(counts),
+        )
+    console.print(runs)
+
+
+def _day(value: Any) -> str:
+    return "—" if value is None else f"{value:%Y-%m-%d}"
+
+
+def _counts(raw: str | None) -> str:
+    if not raw:
+        return ""
+    return ", ".join(f"{k} {v:,}" for k, v in json.loads(raw).items())

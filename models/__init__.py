@@ -1,0 +1,1 @@
+"""Model wrappers (embeddings, topics, frames) and codebooks, each with one verb."""

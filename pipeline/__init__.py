@@ -1,0 +1,1 @@
+"""Plain functions over the study database, one stage per module (no Prefect, no Scrapy)."""

