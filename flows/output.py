@@ -101,8 +101,8 @@ def print_status(console: Console, con: duckdb.DuckDBPyConnection, settings: Set
     console.print(f"Study [bold]{settings.study.name}[/bold] — {settings.database_path}")
     totals = con.execute(
         "SELECT count(*), min(published_at), max(published_at), count(DISTINCT outlet) FROM documents"
-    ).fetchone()
-    if not totals or not totals[0]:
+    ).fetchall()[0]
+    if not totals[0]:
         console.print("No documents yet. Run `framewatch import FILE` or `framewatch crawl`.")
     else:
         console.print(

@@ -19,6 +19,8 @@ import duckdb
 import pyarrow as pa
 from dateutil import parser as dateparser
 
+from pipeline.store import scalar
+
 KINDS = ("article", "reddit_post", "reddit_comment")
 _SPACES = re.compile(r"\s+")
 _REDDIT_FULLNAME = re.compile(r"^t[13]_[0-9a-z]+$")
@@ -201,8 +203,7 @@ def store_documents(con: duckdb.DuckDBPyConnection, rows: list[DocumentRow]) -> 
 
 
 def _count(con: duckdb.DuckDBPyConnection) -> int:
-    row = con.execute("SELECT count(*) FROM documents").fetchone()
-    return int(row[0]) if row else 0
+    return int(scalar(con, "SELECT count(*) FROM documents"))
 
 
 def _register_outlets(con: duckdb.DuckDBPyConnection) -> None:

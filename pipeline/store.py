@@ -45,24 +45,37 @@ def list_migrations(sql_dir: Path = SQL_DIR) -> list[Migration]:
     return found
 
 
+def scalar(con: duckdb.DuckDBPyConnection, query: str, params: list[Any] | None = None) -> Any:
+    """The first value of a query's first row (None when there is no row).
+
+    Fetches the whole result, so the connection is free for the next statement.
+    """
+    rows = con.execute(query, params or []).fetchall()
+    return rows[0][0] if rows else None
+
+
 def applied_versions(con: duckdb.DuckDBPyConnection) -> list[int]:
     """Return the migration versions recorded in the database (empty for a new one)."""
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
-    ).fetchone()
-    if not exists or not exists[0]:
+    if not scalar(
+        con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+    ):
         return []
     return [
         row[0] for row in con.execute("SELECT version FROM schema_migrations ORDER BY 1").fetchall()
     ]
 
 
-def migrate(con: duckdb.DuckDBPyConnection, upto: int | None = None) -> list[int]:
+def migrate(
+    con: duckdb.DuckDBPyConnection,
+    upto: int | None = None,
+    migrations: list[Migration] | None = None,
+) -> list[int]:
     """Apply the pending migrations, each in one transaction.
 
     Args:
         con: A writable connection.
         upto: Stop after this version (tests use it to build an old database).
+        migrations: The migrations to apply (default: those shipped in ``pipeline/sql``).
 
     Returns:
         The versions applied now.
@@ -74,7 +87,7 @@ def migrate(con: duckdb.DuckDBPyConnection, upto: int | None = None) -> list[int
     )
     done = set(applied_versions(con))
     applied = []
-    for migration in list_migrations():
+    for migration in migrations if migrations is not None else list_migrations():
         if migration.version in done or (upto is not None and migration.version > upto):
             continue
         con.execute("BEGIN TRANSACTION")
@@ -120,14 +133,13 @@ def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection
     if read_only:
         pending = {m.version for m in list_migrations()} - set(applied_versions(con))
         if pending:
+            # A database from an older framewatch: upgrade it once, then reopen read-only.
             con.close()
-            raise StoreError(
-                f"{path}: the database is from an older framewatch; "
-                "run any writing command (e.g. `framewatch status --upgrade`) to upgrade it"
-            )
+            connect(path).close()
+            return connect(path, read_only=True)
     else:
-        con.execute("SET TimeZone = 'UTC'")
         migrate(con)
+    con.execute("SET TimeZone = 'UTC'")
     return con
 
 

@@ -1,0 +1,59 @@
+"""Shared fixtures: a tiny study folder and its settings."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipeline.config import Settings, load_settings
+from pipeline.store import connect
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+FIXTURES = Path(__file__).parent / "fixtures"
+
+MINIMAL_STUDY = """\
+[study]
+name = "test study"
+
+[[outlets]]
+name = "ledger"
+feeds = ["https://ledger.example/rss.xml"]
+"""
+
+
+def shared_data(*parts: str) -> Path:
+    """A path under ../shared/data, skipping the test with a reason when it is absent."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is absent: the shared real-data folder is not on this machine")
+    return path
+
+
+@pytest.fixture
+def study_file(tmp_path: Path) -> Path:
+    """A minimal valid study.toml in a fresh folder."""
+    path = tmp_path / "study.toml"
+    path.write_text(MINIMAL_STUDY, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def settings(study_file: Path) -> Settings:
+    """Settings of the minimal study."""
+    return load_settings(study_file)
+
+
+@pytest.fixture
+def con(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A migrated connection to the minimal study's database."""
+    connection = connect(settings.database_path)
+    yield connection
+    connection.close()

@@ -1,0 +1,147 @@
+"""Migrations, upgrades in place, the runs log and opening errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipeline.errors import StoreError, StudyError
+from pipeline.store import (
+    Migration,
+    applied_versions,
+    connect,
+    list_migrations,
+    migrate,
+    record_run,
+)
+
+
+def table_names(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {
+        row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    }
+
+
+def test_new_database_gets_every_migration(tmp_path: Path) -> None:
+    con = connect(tmp_path / "db.duckdb")
+    shipped = [m.version for m in list_migrations()]
+    assert shipped[:2] == [1, 2]
+    assert applied_versions(con) == shipped
+    assert {
+        "outlets",
+        "documents",
+        "links",
+        "runs",
+        "documents_weekly",
+        "outlet_summary",
+    } <= table_names(con)
+    con.close()
+    again = connect(tmp_path / "db.duckdb")
+    assert migrate(again) == [], "a second open applies nothing"
+    again.close()
+
+
+def test_every_researcher_table_and_column_is_documented(con: duckdb.DuckDBPyConnection) -> None:
+    undocumented = con.execute(
+        "SELECT table_name, column_name FROM duckdb_columns()"
+        " WHERE table_name IN ('outlets', 'documents', 'links', 'runs') AND comment IS NULL"
+    ).fetchall()
+    assert undocumented == []
+    tables = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name IN ('outlets', 'documents', 'links', 'runs') AND comment IS NOT NULL"
+    ).fetchone()
+    assert tables == (4,)
+
+
+def test_database_from_migration_0001_is_upgraded_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "old.duckdb"
+    old = duckdb.connect(str(path))
+    migrate(old, upto=1)
+    assert applied_versions(old) == [1]
+    old.execute(
+        "INSERT INTO documents (doc_id, kind, outlet, title, published_at, content_hash, source)"
+        " VALUES ('u_1', 'article', 'ledger', 'A title', TIMESTAMP '2026-11-24 10:00', 'abc', 'import')"
+    )
+    old.close()
+
+    upgraded = connect(path, read_only=True)  # even a read-only open upgrades an old file once
+    assert applied_versions(upgraded) == [m.version for m in list_migrations()]
+    assert upgraded.execute("SELECT * FROM documents_weekly").fetchall() == [
+        ("2026-W48", "ledger", "news", 1, 1)
+    ]
+    upgraded.close()
+
+
+def test_failing_migration_leaves_database_unchanged(tmp_path: Path) -> None:
+    con = duckdb.connect(str(tmp_path / "db.duckdb"))
+    broken = [
+        Migration(1, "good", "CREATE TABLE a (x INTEGER);"),
+        Migration(2, "bad", "CREATE TABLE b (x INTEGER); SELECT * FROM no_such_table;"),
+    ]
+    with pytest.raises(StoreError, match="migration 0002_bad failed"):
+        migrate(con, migrations=broken)
+    assert applied_versions(con) == [1]
+    assert "b" not in table_names(con), "the half-applied migration was rolled back"
+
+
+def test_record_run_logs_success_and_failure(con: duckdb.DuckDBPyConnection) -> None:
+    with record_run(con, "import", {"file": "x.jsonl"}) as run:
+        run.add("stored", 3)
+        run.add("stored")
+    with pytest.raises(StudyError), record_run(con, "crawl", {}):
+        raise StudyError("bad study")
+    rows = con.execute(
+        "SELECT command, status, counts, params, message, finished_at IS NOT NULL FROM runs ORDER BY started_at, command"
+    ).fetchall()
+    by_command = {r[0]: r for r in rows}
+    assert by_command["import"][1] == "ok"
+    assert json.loads(by_command["import"][2]) == {"stored": 4}
+    assert json.loads(by_command["import"][3]) == {"file": "x.jsonl"}
+    assert by_command["crawl"][1:2] == ("failed",)
+    assert by_command["crawl"][4] == "bad study"
+    assert all(r[5] for r in rows)
+
+
+def test_read_only_without_database(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="no database yet"):
+        connect(tmp_path / "missing.duckdb", read_only=True)
+
+
+def test_not_a_duckdb_file(tmp_path: Path) -> None:
+    path = tmp_path / "notes.duckdb"
+    path.write_text("just some text, not a database\n" * 200)
+    with pytest.raises(StoreError, match=r"cannot open|not a DuckDB"):
+        connect(path)
+
+
+def test_database_locked_by_another_process(tmp_path: Path) -> None:
+    path = tmp_path / "db.duckdb"
+    connect(path).close()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
+            import sys, time, duckdb
+            con = duckdb.connect({str(path)!r})
+            print("locked", flush=True)
+            sys.stdin.read()
+        """),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(StoreError, match="in use by another framewatch process"):
+            connect(path)
+    finally:
+        holder.communicate("")
