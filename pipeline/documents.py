@@ -112,6 +112,11 @@ def content_hash(title: str | None, text: str | None) -> str:
     return hashlib.sha1(body.encode("utf-8")).hexdigest()
 
 
+def text_hash(text: str) -> str:
+    """SHA-1 of a stripped text: the key of stored embeddings and of sentences."""
+    return hashlib.sha1(text.strip().encode("utf-8")).hexdigest()
+
+
 def make_doc_id(*, canonical: str | None, fullname: str | None, outlet: str, chash: str) -> str:
     """The stable document id: the Reddit fullname, else a hash of the canonical URL, else of content.
 

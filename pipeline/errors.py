@@ -40,3 +40,9 @@ class StoreError(FramewatchError):
     """The study database cannot be opened or migrated."""
 
     exit_code = 1
+
+
+class ModelError(FramewatchError):
+    """A model, spaCy pipeline or codebook cannot be loaded."""
+
+    exit_code = 1

@@ -1,0 +1,186 @@
+"""Core commands: init, import, sql, status, demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from flows import output
+from flows.app import StudyOption, app, console, reports_errors, study_settings
+from pipeline import importer
+from pipeline.config import Settings, load_settings, write_study_template
+from pipeline.errors import StoreError
+from pipeline.store import connect, record_run
+
+
+@app.command()
+@reports_errors
+def init(
+    folder: Annotated[Path, typer.Argument(help="Folder for the new study (created if needed).")],
+    name: Annotated[
+        str | None, typer.Option(help="Study name. Default: the folder's name.")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Replace an existing study.toml.")] = False,
+) -> None:
+    """Create a study folder with a commented study.toml.
+
+    [bold]Example:[/bold] framewatch init distillation-study --name "AI distillation 2026"
+    """
+    target = write_study_template(folder, name or folder.resolve().name, force=force)
+    settings = load_settings(target)
+    settings.data_path.mkdir(parents=True, exist_ok=True)
+    console.print(f"Wrote [bold]{target}[/bold]. Edit its outlets, then run:")
+    console.print(f"  cd {folder} && framewatch status")
+
+
+@app.command("import")
+@reports_errors
+def import_(
+    file: Annotated[Path, typer.Argument(help="JSON Lines, CSV or Parquet file (may be .gz).")],
+    preset: Annotated[
+        str | None,
+        typer.Option(help=f"Ready mapping for a known export: {', '.join(importer.PRESETS)}."),
+    ] = None,
+    map_: Annotated[
+        str | None,
+        typer.Option(
+            "--map",
+            help="Column mapping FIELD=COLUMN,…; fields: " + ", ".join(importer.FIELDS) + ".",
+        ),
+    ] = None,
+    format_: Annotated[
+        str | None,
+        typer.Option("--format", help="jsonl, csv or parquet. Default: from the file name."),
+    ] = None,
+    outlet: Annotated[
+        str | None, typer.Option(help="Outlet for rows that name none (default: the URL's domain).")
+    ] = None,
+    study: StudyOption = None,
+) -> None:
+    """Load an existing corpus into the documents table.
+
+    A document already stored (same canonical URL) is not stored again; a malformed row is
+    reported with its line number and skipped.
+
+    [bold]Example:[/bold] framewatch import articles.jsonl --preset allsides
+
+    [bold]Example:[/bold] framewatch import stories.csv --map text=body,outlet=site,published_at=date
+    """
+    settings = study_settings(study)
+    mapping = importer.resolve_mapping(preset, importer.parse_mapping(map_))
+    fmt = importer.detect_format(file, format_)
+    run_import(settings, file, mapping, fmt=fmt, outlet=outlet, preset=preset, map_spec=map_)
+
+
+def run_import(
+    settings: Settings,
+    file: Path,
+    mapping: dict[str, tuple[str, ...]],
+    *,
+    fmt: str,
+    outlet: str | None = None,
+    preset: str | None = None,
+    map_spec: str | None = None,
+) -> importer.ImportReport:
+    """Import one file into the study database, log the run and print the report."""
+    params = {"file": str(file), "preset": preset, "map": map_spec, "format": fmt}
+    con = connect(settings.database_path)
+    try:
+        with record_run(con, "import", params) as run, output.row_progress(console) as progress:
+            report = importer.import_file(
+                con, file, mapping, fmt=fmt, outlet=outlet, run_id=run.run_id, on_progress=progress
+            )
+            run.counts.update(
+                read=report.read,
+                stored=report.stored,
+                already_stored=report.already_stored,
+                skipped=report.skipped,
+            )
+            if report.skipped:
+                run.status = "partial"
+                run.message = f"{report.skipped} malformed rows skipped"
+        problems_file = output.write_problems(settings.data_path, run.run_id, report.problems)
+    finally:
+        con.close()
+    output.print_import_report(console, file, report, problems_file)
+    return report
+
+
+@app.command()
+@reports_errors
+def sql(
+    query: Annotated[str, typer.Argument(help="A read-only SQL query.")],
+    format_: Annotated[
+        output.Format, typer.Option("--format", "-f", help="Output format.")
+    ] = output.Format.table,
+    study: StudyOption = None,
+) -> None:
+    """Run read-only SQL against the study database and print the result.
+
+    [bold]Example:[/bold] framewatch sql "SELECT outlet, count(*) FROM documents GROUP BY 1" -f csv
+    """
+    settings = study_settings(study)
+    con = connect(settings.database_path, read_only=True)
+    try:
+        try:
+            cursor = con.execute(query)
+        except Exception as exc:  # duckdb raises many unrelated error types for bad SQL
+            raise StoreError(
+                f"the query failed: {str(exc).splitlines()[0]}; "
+                "`framewatch sql` is read-only, see README for the tables"
+            ) from None
+        columns = [d[0] for d in cursor.description or []]
+        rows = cursor.fetchall()
+    finally:
+        con.close()
+    output.print_rows(console, columns, rows, format_)
+
+
+@app.command()
+@reports_errors
+def status(study: StudyOption = None) -> None:
+    """Show what the study holds: documents per outlet and kind, date range and the last runs.
+
+    [bold]Example:[/bold] framewatch status --study distillation-study
+    """
+    settings = study_settings(study)
+    if not settings.database_path.exists():
+        console.print(f"Study [bold]{settings.study.name}[/bold]: no database yet.")
+        console.print("Run `framewatch import FILE` (or a crawl) to fill it.")
+        return
+    con = connect(settings.database_path, read_only=True)
+    try:
+        output.print_status(console, con, settings)
+    finally:
+        con.close()
+
+
+@app.command()
+@reports_errors
+def demo(
+    folder: Annotated[Path, typer.Option("--dir", help="Where the demo study goes.")] = Path(
+        "framewatch-demo"
+    ),
+) -> None:
+    """Run framewatch end to end on the bundled demo study (no network needed).
+
+    Creates the study folder (or reuses it), imports the bundled sample corpus and prints a
+    summary of what the database holds.
+
+    [bold]Example:[/bold] framewatch demo --dir /tmp/fw-demo
+    """
+    study_file = folder / "study.toml"
+    if not study_file.exists():
+        write_study_template(folder, "distillation-demo")
+    settings = load_settings(study_file)
+    sample = Path(importer.__file__).parent / "samples" / "demo_corpus.jsonl"
+    run_import(settings, sample, importer.resolve_mapping(None, {}), fmt="jsonl")
+    con = connect(settings.database_path, read_only=True)
+    try:
+        output.print_status(console, con, settings)
+    finally:
+        con.close()
+    console.print(f"\nDatabase: {settings.database_path}")
+    console.print(f'Try: framewatch sql --study {folder} "SELECT * FROM documents_weekly"')
