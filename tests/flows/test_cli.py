@@ -151,3 +151,23 @@ def test_demo_imports_the_bundled_corpus(tmp_path: Path) -> None:
     assert "16 documents from 6 outlets" in result.output
     rerun = runner.invoke(app, ["demo", "--dir", str(folder)])
     assert "stored 0 new documents, 16 already stored" in rerun.output
+
+
+def test_export_and_report_options(study: Path, corpus: Path) -> None:
+    runner.invoke(app, ["import", str(corpus), "--study", str(study)])
+    result = runner.invoke(app, ["export", "--week", "2026-48", "-s", str(study)])
+    assert result.exit_code == 2 and "write it as YYYY-Www, e.g. 2026-W48" in result.stderr
+    result = runner.invoke(
+        app, ["export", "--week", "2026-W41", "--from", "2026-10-01", "-s", str(study)]
+    )
+    assert result.exit_code == 2 and "not both" in result.stderr
+    result = runner.invoke(app, ["export", "--from", "2026-10-01", "-s", str(study)])
+    assert result.exit_code == 2 and "needs both --from and --to" in result.stderr
+    result = runner.invoke(app, ["report", "--out", "../../elsewhere.html", "-s", str(study)])
+    assert result.exit_code == 2 and "outside the study folder" in result.stderr
+    result = runner.invoke(app, ["export", "--week", "2026-W41", "-s", str(study)])
+    assert result.exit_code == 0, result.output
+    assert (study.parent / "data" / "exports" / "2026-W41" / "manifest.json").exists()
+    result = runner.invoke(app, ["report", "--out", "data/r.html", "-s", str(study)])
+    assert result.exit_code == 0, result.output
+    assert (study.parent / "data" / "r.html").stat().st_size > 100_000

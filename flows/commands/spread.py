@@ -1,0 +1,125 @@
+"""Commands over the spread analytics: export and report."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from flows.app import StudyOption, app, console, reports_errors, study_settings
+from pipeline import export, report
+from pipeline.config import Settings
+from pipeline.errors import UsageError
+from pipeline.store import connect, record_run, scalar
+
+WeekOption = Annotated[str | None, typer.Option("--week", help="ISO week, e.g. 2026-W48.")]
+FromOption = Annotated[
+    datetime | None, typer.Option("--from", formats=["%Y-%m-%d"], help="First day (YYYY-MM-DD).")
+]
+ToOption = Annotated[
+    datetime | None, typer.Option("--to", formats=["%Y-%m-%d"], help="Last day (YYYY-MM-DD).")
+]
+
+
+def choose_period(
+    week: str | None, start: datetime | None, end: datetime | None
+) -> export.Period | None:
+    """The period named by --week or --from/--to; None when neither is given.
+
+    Raises:
+        UsageError: When both forms are mixed or only one end of a range is given.
+    """
+    if week and (start or end):
+        raise UsageError("give either --week or --from/--to, not both")
+    if week:
+        return export.week_period(week)
+    if start or end:
+        if not (start and end):
+            raise UsageError(
+                "a date range needs both --from and --to, e.g. --from 2026-10-01 --to 2026-10-31"
+            )
+        return export.range_period(start.date(), end.date())
+    return None
+
+
+def inside_study(settings: Settings, path: Path) -> Path:
+    """Resolve an output path and refuse one outside the study folder.
+
+    Raises:
+        UsageError: When the path escapes the study folder.
+    """
+    resolved = (settings.root / path).resolve() if not path.is_absolute() else path.resolve()
+    if not resolved.is_relative_to(settings.root.resolve()):
+        raise UsageError(f"{path} is outside the study folder {settings.root}; write inside it")
+    return resolved
+
+
+@app.command("export")
+@reports_errors
+def export_(
+    week: WeekOption = None,
+    start: FromOption = None,
+    end: ToOption = None,
+    study: StudyOption = None,
+) -> None:
+    """Write the weekly export: topic trends and frame spread (Parquet, CSV), top documents, charts, manifest.
+
+    Without options it exports the last full ISO week. The export holds IDs, URLs, titles and framed
+    sentences, not whole texts, so it can be shared.
+
+    [bold]Example:[/bold] framewatch export --week 2026-W48
+
+    [bold]Example:[/bold] framewatch export --from 2026-10-01 --to 2026-11-30
+    """
+    settings = study_settings(study)
+    period = choose_period(week, start, end) or export.last_full_week()
+    con = connect(settings.database_path)
+    try:
+        with record_run(con, "export", {"period": period.label}) as run:
+            result = export.write_export(con, settings, period, run.run_id)
+            run.counts.update(documents=result.documents, **result.rows)
+    finally:
+        con.close()
+    if result.documents == 0:
+        console.print(f"{period.label} has no documents: wrote an empty export (headers only).")
+    console.print(f"Export of {period.label} ({result.documents:,} documents): {result.folder}")
+    for name, count in result.rows.items():
+        console.print(f"  {name}: {count:,} rows")
+
+
+@app.command("report")
+@reports_errors
+def report_(
+    week: WeekOption = None,
+    start: FromOption = None,
+    end: ToOption = None,
+    out: Annotated[Path, typer.Option(help="Where the HTML goes, inside the study folder.")] = Path(
+        "data/reports/report.html"
+    ),
+    study: StudyOption = None,
+) -> None:
+    """Write a self-contained HTML report (works offline): frame share, adoption, lead/lag, citations, topics.
+
+    Without options it covers the whole study. Each chart shows the SQL it came from.
+
+    [bold]Example:[/bold] framewatch report --from 2026-10-01 --to 2026-11-30 --out data/reports/autumn.html
+    """
+    settings = study_settings(study)
+    target = inside_study(settings, out)
+    period = choose_period(week, start, end)
+    con = connect(settings.database_path)
+    try:
+        if period:
+            first, last = period.first_week, period.last_week
+        else:
+            first = scalar(con, "SELECT coalesce(min(week), '0000-W00') FROM dated_documents")
+            last = scalar(con, "SELECT coalesce(max(week), '9999-W99') FROM dated_documents")
+        with record_run(
+            con, "report", {"first_week": first, "last_week": last, "out": str(target)}
+        ):
+            report.write_report(con, settings, first, last, target)
+    finally:
+        con.close()
+    console.print(f"Report for {first} … {last}: {target}")
