@@ -19,10 +19,25 @@ WHERE published_at IS NOT NULL;
 COMMENT ON VIEW dated_documents IS 'Documents with a date, with ISO week, week start (Monday), kind news/reddit and whether they are the original of their duplicate cluster.';
 
 CREATE VIEW framed_documents AS
+WITH per_document AS (
+    -- Aggregate the (large) mentions table on its own first: grouping by few narrow keys is what
+    -- keeps frame_weekly under a second over a million mentions.
+    SELECT
+        codebook,
+        codebook_version,
+        frame_id,
+        doc_id,
+        count(*)                                                                  AS mentions,
+        count(*) FILTER (WHERE coalesce(speaker_kind, 'outlet') IN ('outlet', 'author')) AS own_voice_mentions,
+        count(*) FILTER (WHERE speaker_kind IN ('quoted', 'reported'))            AS quoted_mentions,
+        min(sentence_idx)                                                         AS first_sentence_idx
+    FROM frame_mentions
+    GROUP BY codebook, codebook_version, frame_id, doc_id
+)
 SELECT
-    m.codebook,
-    m.codebook_version,
-    m.frame_id,
+    p.codebook,
+    p.codebook_version,
+    p.frame_id,
     d.doc_id,
     d.outlet,
     d.kind,
@@ -30,13 +45,12 @@ SELECT
     d.week,
     d.week_start,
     d.is_original,
-    count(*)                                                                  AS mentions,
-    count(*) FILTER (WHERE coalesce(m.speaker_kind, 'outlet') IN ('outlet', 'author')) AS own_voice_mentions,
-    count(*) FILTER (WHERE m.speaker_kind IN ('quoted', 'reported'))          AS quoted_mentions,
-    min(m.sentence_idx)                                                       AS first_sentence_idx
-FROM frame_mentions m
-JOIN dated_documents d USING (doc_id)
-GROUP BY ALL;
+    p.mentions,
+    p.own_voice_mentions,
+    p.quoted_mentions,
+    p.first_sentence_idx
+FROM per_document p
+JOIN dated_documents d USING (doc_id);
 COMMENT ON VIEW framed_documents IS 'One row per document and frame it carries: mentions, in the outlet''s own voice (outlet or Reddit author) or quoted, and its first framed sentence.';
 
 CREATE VIEW frame_weekly AS
