@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
-HEADER = "# Benchmark results\n\nWritten by the scripts in bench/; each section says how to re-run it.\n"
+HEADER = (
+    "# Benchmark results\n\nWritten by the scripts in bench/; each section says how to re-run it.\n"
+)
 
 
 def write_section(title: str, body: str, results: Path = RESULTS) -> None:

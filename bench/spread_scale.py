@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.results import write_section  # noqa: E402
-from pipeline.store import connect, scalar  # noqa: E402
+from bench.results import write_section
+from pipeline.store import connect, scalar
 
 FRAMES = ["theft", "innovation", "security", "hypocrisy", "common_practice", "narrative_control"]
 
@@ -65,7 +65,13 @@ def pandas_weekly(con) -> int:  # type: ignore[no-untyped-def]
     docs["week"] = docs["published_at"].dt.strftime("%G-W%V")
     per_outlet = docs.groupby(["week", "outlet", "kind"]).size().rename("outlet_documents")
     framed = mentions.merge(docs, on="doc_id").groupby(["week", "outlet", "kind", "frame_id"])
-    table = framed["doc_id"].nunique().rename("documents").reset_index().join(per_outlet, on=["week", "outlet", "kind"])
+    table = (
+        framed["doc_id"]
+        .nunique()
+        .rename("documents")
+        .reset_index()
+        .join(per_outlet, on=["week", "outlet", "kind"])
+    )
     table["share"] = table["documents"] / table["outlet_documents"]
     return len(table)
 
@@ -83,7 +89,11 @@ def main() -> None:
         con = connect(path, read_only=True)
         rows = scalar(con, "SELECT count(*) FROM frame_weekly")
         full = timed(lambda: con.execute("SELECT * FROM frame_weekly").fetchall())
-        one_frame = timed(lambda: con.execute("SELECT week, outlet, share FROM frame_weekly WHERE frame_id = 'theft'").fetchall())
+        one_frame = timed(
+            lambda: con.execute(
+                "SELECT week, outlet, share FROM frame_weekly WHERE frame_id = 'theft'"
+            ).fetchall()
+        )
         macro = timed(lambda: con.execute("SELECT * FROM frame_share('theft', 'month')").fetchall())
         first_use = timed(lambda: con.execute("SELECT * FROM frame_first_use").fetchall())
         baseline = timed(lambda: pandas_weekly(con), repeats=3)

@@ -28,8 +28,8 @@ def test_world_shape() -> None:
     assert all("distill" in " ".join(a.paragraphs).lower() for a in world.articles), (
         "every article passes the keyword filter"
     )
-    syndicated = [a for a in world.articles if a.outlet.slug == "bytewire"][0]
-    original = [a for a in world.articles if a.outlet.slug == "circuit"][0]
+    syndicated = next(a for a in world.articles if a.outlet.slug == "bytewire")
+    original = next(a for a in world.articles if a.outlet.slug == "circuit")
     assert (syndicated.paragraphs, syndicated.title) == (original.paragraphs, original.title)
     assert syndicated.canonical != original.canonical
     assert any(a.cites for a in world.articles)
