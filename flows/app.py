@@ -12,11 +12,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
 
+import duckdb
 import typer
 from rich.console import Console
 
 from pipeline.config import Settings, find_study_file, load_settings
 from pipeline.errors import FramewatchError
+from pipeline.store import connect
 
 app = typer.Typer(
     name="framewatch",
@@ -40,6 +42,25 @@ StudyOption = Annotated[
         show_default=False,
     ),
 ]
+
+
+WaitOption = Annotated[
+    float,
+    typer.Option(
+        "--wait",
+        help="While a crawl or analysis is writing the database, wait up to this many seconds.",
+    ),
+]
+
+
+def read_database(settings: Settings, wait_seconds: float) -> duckdb.DuckDBPyConnection:
+    """Open the study database read-only, waiting (and saying why) while another process writes."""
+    return connect(
+        settings.database_path,
+        read_only=True,
+        wait_seconds=wait_seconds,
+        on_wait=lambda why: err_console.print(why, style="yellow", markup=False),
+    )
 
 
 def reports_errors(func: Callable[P, R]) -> Callable[P, R]:

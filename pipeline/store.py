@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -108,39 +109,68 @@ def migrate(
     return applied
 
 
-def connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def connect(
+    path: Path,
+    *,
+    read_only: bool = False,
+    wait_seconds: float = 0.0,
+    on_wait: Callable[[str], None] | None = None,
+) -> duckdb.DuckDBPyConnection:
     """Open the study database, creating and upgrading it unless ``read_only``.
 
+    DuckDB lets one process write a file at a time, and no other process open it meanwhile. With
+    ``wait_seconds``, a locked database is retried until it is free (a crawl or analysis between
+    batches) or the time is up; ``on_wait`` is told why once.
+
     Raises:
-        StoreError: When the file is missing (read-only), locked by another process or not DuckDB.
+        StoreError: When the file is missing (read-only), stays locked or is not DuckDB.
     """
     if read_only and not path.exists():
         raise StoreError(
             f"{path}: the study has no database yet; run `framewatch import FILE` or `framewatch crawl` first"
         )
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        con = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
+    deadline = time.monotonic() + wait_seconds
+    told = False
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise StoreError(f"{path}: cannot open the database ({exc})") from exc
+            holder = _lock_holder(str(exc))
+            if time.monotonic() >= deadline:
+                raise StoreError(
+                    f"{path}: the database is being written by another framewatch process{holder}; "
+                    "wait for it to finish (or pass --wait SECONDS), or query a copy of the file"
+                ) from exc
+            if on_wait and not told:
+                on_wait(
+                    f"The database is being written by another framewatch process{holder}; waiting for it…"
+                )
+                told = True
+            time.sleep(0.5)
+        except duckdb.Error as exc:
             raise StoreError(
-                f"{path}: the database is in use by another framewatch process; "
-                "wait for it to finish, or query a copy of the file"
+                f"{path}: not a DuckDB database ({exc}); check study.database"
             ) from exc
-        raise StoreError(f"{path}: cannot open the database ({exc})") from exc
-    except duckdb.Error as exc:
-        raise StoreError(f"{path}: not a DuckDB database ({exc}); check study.database") from exc
     if read_only:
         pending = {m.version for m in list_migrations()} - set(applied_versions(con))
         if pending:
             # A database from an older framewatch: upgrade it once, then reopen read-only.
             con.close()
-            connect(path).close()
-            return connect(path, read_only=True)
+            connect(path, wait_seconds=wait_seconds, on_wait=on_wait).close()
+            return connect(path, read_only=True, wait_seconds=wait_seconds, on_wait=on_wait)
     else:
         migrate(con)
     con.execute("SET TimeZone = 'UTC'")
     return con
+
+
+def _lock_holder(message: str) -> str:
+    match = re.search(r"PID (\d+)", message)
+    return f" (process {match[1]})" if match else ""
 
 
 def framewatch_version() -> str:

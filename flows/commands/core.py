@@ -8,7 +8,15 @@ from typing import Annotated
 import typer
 
 from flows import output
-from flows.app import StudyOption, app, console, reports_errors, study_settings
+from flows.app import (
+    StudyOption,
+    WaitOption,
+    app,
+    console,
+    read_database,
+    reports_errors,
+    study_settings,
+)
 from pipeline import importer
 from pipeline.config import Settings, load_settings, write_study_template
 from pipeline.errors import StoreError
@@ -115,6 +123,7 @@ def sql(
     format_: Annotated[
         output.Format, typer.Option("--format", "-f", help="Output format.")
     ] = output.Format.table,
+    wait: WaitOption = 120.0,
     study: StudyOption = None,
 ) -> None:
     """Run read-only SQL against the study database and print the result.
@@ -122,7 +131,7 @@ def sql(
     [bold]Example:[/bold] framewatch sql "SELECT outlet, count(*) FROM documents GROUP BY 1" -f csv
     """
     settings = study_settings(study)
-    con = connect(settings.database_path, read_only=True)
+    con = read_database(settings, wait)
     try:
         try:
             cursor = con.execute(query)
@@ -140,7 +149,7 @@ def sql(
 
 @app.command()
 @reports_errors
-def status(study: StudyOption = None) -> None:
+def status(wait: WaitOption = 120.0, study: StudyOption = None) -> None:
     """Show what the study holds: documents per outlet and kind, date range and the last runs.
 
     [bold]Example:[/bold] framewatch status --study distillation-study
@@ -150,7 +159,7 @@ def status(study: StudyOption = None) -> None:
         console.print(f"Study [bold]{settings.study.name}[/bold]: no database yet.")
         console.print("Run `framewatch import FILE` (or a crawl) to fill it.")
         return
-    con = connect(settings.database_path, read_only=True)
+    con = read_database(settings, wait)
     try:
         output.print_status(console, con, settings)
     finally:

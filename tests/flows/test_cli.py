@@ -171,3 +171,49 @@ def test_export_and_report_options(study: Path, corpus: Path) -> None:
     result = runner.invoke(app, ["report", "--out", "data/r.html", "-s", str(study)])
     assert result.exit_code == 0, result.output
     assert (study.parent / "data" / "r.html").stat().st_size > 100_000
+
+
+def test_sql_waits_while_another_process_writes(study: Path, corpus: Path) -> None:
+    import subprocess
+    import sys
+    import textwrap
+
+    runner.invoke(app, ["import", str(corpus), "--study", str(study)])
+    database = study.parent / "data" / "framewatch.duckdb"
+    writer = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
+            import time, duckdb
+            con = duckdb.connect({str(database)!r})
+            print("writing", flush=True)
+            time.sleep(3)
+            con.close()
+        """),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert writer.stdout is not None and writer.stdout.readline().strip() == "writing"
+    busy = runner.invoke(
+        app, ["sql", "SELECT count(*) AS n FROM documents", "-s", str(study), "--wait", "0"]
+    )
+    assert busy.exit_code == 1 and "being written by another framewatch process" in busy.stderr
+    waited = runner.invoke(
+        app,
+        [
+            "sql",
+            "SELECT count(*) AS n FROM documents",
+            "-s",
+            str(study),
+            "-f",
+            "json",
+            "--wait",
+            "60",
+        ],
+    )
+    writer.wait()
+    assert waited.exit_code == 0, waited.output
+    assert "waiting for it" in waited.stderr
+    assert json.loads(waited.stdout) == [{"n": 3}]

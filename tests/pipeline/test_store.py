@@ -141,7 +141,7 @@ def test_database_locked_by_another_process(tmp_path: Path) -> None:
     try:
         assert holder.stdout is not None
         assert holder.stdout.readline().strip() == "locked"
-        with pytest.raises(StoreError, match="in use by another framewatch process"):
+        with pytest.raises(StoreError, match="being written by another framewatch process"):
             connect(path)
     finally:
         holder.communicate("")
