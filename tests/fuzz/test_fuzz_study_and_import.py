@@ -112,9 +112,11 @@ def test_arbitrary_study_text(tmp_path: Path, text: str) -> None:
     path = tmp_path / "study.toml"
     path.write_text(text, encoding="utf-8")
     try:
-        load_settings(path)
-    except StudyError:
-        pass
+        loaded = load_settings(path)
+    except StudyError as exc:
+        assert "\n" not in str(exc)
+    else:
+        assert loaded.study.name, "only a file with [study] name can load"
 
 
 records = st.dictionaries(
