@@ -25,7 +25,7 @@ ORDER BY frame_id, outlet, week""",
 WITH weekly AS (SELECT week, count(*) AS n FROM dated_documents GROUP BY week)
 SELECT f.week, f.frame_id, count(DISTINCT f.doc_id) AS documents,
        any_value(w.n) AS all_documents, count(DISTINCT f.doc_id) / any_value(w.n) AS share
-FROM framed_documents f
+FROM frame_document_weeks f
 JOIN weekly w USING (week)
 WHERE f.week BETWEEN ? AND ?
 GROUP BY ALL

@@ -18,7 +18,7 @@ FROM documents
 WHERE published_at IS NOT NULL;
 COMMENT ON VIEW dated_documents IS 'Documents with a date, with ISO week, week start (Monday), kind news/reddit and whether they are the original of their duplicate cluster.';
 
-CREATE VIEW framed_documents AS
+CREATE VIEW frame_document_weeks AS
 WITH per_document AS (
     -- Aggregate the (large) mentions table on its own first: grouping by few narrow keys is what
     -- keeps frame_weekly under a second over a million mentions.
@@ -51,7 +51,7 @@ SELECT
     p.first_sentence_idx
 FROM per_document p
 JOIN dated_documents d USING (doc_id);
-COMMENT ON VIEW framed_documents IS 'One row per document and frame it carries: mentions, in the outlet''s own voice (outlet or Reddit author) or quoted, and its first framed sentence.';
+COMMENT ON VIEW frame_document_weeks IS 'One row per document and frame it carries: mentions, in the outlet''s own voice (outlet or Reddit author) or quoted, and its first framed sentence.';
 
 CREATE VIEW frame_weekly AS
 WITH outlet_weeks AS (
@@ -79,7 +79,7 @@ SELECT
     sum(f.quoted_mentions)::BIGINT                             AS quoted_mentions,
     count(*) FILTER (WHERE f.own_voice_mentions > 0)           AS own_voice_documents,
     count(*) FILTER (WHERE f.quoted_mentions > 0)              AS quoted_documents
-FROM framed_documents f
+FROM frame_document_weeks f
 JOIN outlet_weeks w USING (week, outlet, kind)
 GROUP BY f.week, f.outlet, f.kind, f.frame_id, f.codebook, f.codebook_version,
          w.outlet_documents, w.outlet_documents_dedup;
@@ -91,7 +91,7 @@ WITH firsts AS (
            min(published_at)                            AS first_at,
            arg_min(doc_id, (published_at, doc_id))      AS doc_id,
            count(*)                                     AS documents
-    FROM framed_documents
+    FROM frame_document_weeks
     GROUP BY ALL
 )
 SELECT
@@ -111,7 +111,7 @@ SELECT
     f.documents
 FROM firsts f
 JOIN documents d USING (doc_id)
-JOIN framed_documents fd
+JOIN frame_document_weeks fd
   ON fd.doc_id = f.doc_id AND fd.frame_id = f.frame_id
  AND fd.codebook = f.codebook AND fd.codebook_version = f.codebook_version
 LEFT JOIN sentences s ON s.doc_id = f.doc_id AND s.sentence_idx = fd.first_sentence_idx;
@@ -173,7 +173,7 @@ COMMENT ON VIEW frame_lead_lag IS 'Ordered outlet pairs (including outlet versus
 CREATE VIEW citation_links AS
 WITH doc_frame_sets AS (
     SELECT doc_id, codebook, codebook_version, list(frame_id ORDER BY frame_id) AS frame_ids
-    FROM framed_documents
+    FROM frame_document_weeks
     GROUP BY ALL
 ),
 resolved AS (
