@@ -75,18 +75,20 @@ def export_(
     """
     settings = study_settings(study)
     period = choose_period(week, start, end) or export.last_full_week()
-    con = connect(settings.database_path)
-    try:
-        with record_run(con, "export", {"period": period.label}) as run:
-            result = export.write_export(con, settings, period, run.run_id)
-            run.counts.update(documents=result.documents, **result.rows)
-    finally:
-        con.close()
-    if result.documents == 0:
+    from flows.exporting import export_flow
+
+    outcome = export_flow(
+        str(settings.source),
+        week=period.label if week or not (start or end) else None,
+        start=start.date().isoformat() if start else None,
+        end=end.date().isoformat() if end else None,
+    )
+    if outcome.documents == 0:
         console.print(f"{period.label} has no documents: wrote an empty export (headers only).")
-    console.print(f"Export of {period.label} ({result.documents:,} documents): {result.folder}")
-    for name, count in result.rows.items():
+    console.print(f"Export of {period.label} ({outcome.documents:,} documents): {outcome.folder}")
+    for name, count in outcome.rows.items():
         console.print(f"  {name}: {count:,} rows")
+    console.print(f"Report: {outcome.report}")
 
 
 @app.command("report")
