@@ -1,0 +1,141 @@
+"""Finding article URLs: RSS/Atom feeds (feedparser) and sitemaps (Scrapy's sitemap parser).
+
+Pure functions of a response body, so they are tested on the real saved feeds and sitemaps without
+a crawl. A body that is not a feed or a sitemap raises :class:`DiscoveryError`, which the spider
+counts in the coverage report instead of crashing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import feedparser
+from scrapy.utils.gz import gunzip
+from scrapy.utils.sitemap import Sitemap
+
+from pipeline.documents import parse_published
+
+
+class DiscoveryError(ValueError):
+    """A feed or sitemap that cannot be read (HTML instead of XML, malformed XML)."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One article URL found in a feed or sitemap, with what the listing says about it."""
+
+    url: str
+    title: str | None = None
+    published: datetime | None = None
+
+
+def parse_feed(body: bytes, url: str) -> list[Entry]:
+    """The entries of an RSS 0.9x/1.0/2.0 or Atom feed, in feed order.
+
+    Raises:
+        DiscoveryError: When the body is not a feed (an HTML page, broken XML with no entries).
+    """
+    parsed: Any = feedparser.parse(body, response_headers={"content-location": url})
+    if not parsed.entries:
+        reason = parsed.get("bozo_exception") or "no entries"
+        version = parsed.get("version") or "not a feed"
+        if not parsed.get("version") or parsed.get("bozo"):
+            raise DiscoveryError(f"{url}: {version} ({reason})")
+        return []
+    entries = []
+    for item in parsed.entries:
+        link = item.get("link") or _alternate_link(item)
+        if not link:
+            continue
+        stamp = item.get("published_parsed") or item.get("updated_parsed")
+        published = datetime(*stamp[:6], tzinfo=UTC).replace(tzinfo=None) if stamp else None
+        entries.append(Entry(url=link.strip(), title=item.get("title"), published=published))
+    return entries
+
+
+def _alternate_link(item: Any) -> str | None:
+    for link in item.get("links", []):
+        if link.get("rel", "alternate") == "alternate" and link.get("href"):
+            return str(link["href"])
+    return None
+
+
+def sitemap_body(body: bytes) -> bytes:
+    """The XML of a sitemap response: gunzipped when gzip bytes (whatever the name says)."""
+    if body[:2] == b"\x1f\x8b":
+        try:
+            return gunzip(body)
+        except OSError as exc:
+            raise DiscoveryError(f"a broken gzip file ({exc})") from exc
+    return body
+
+
+@dataclass(frozen=True)
+class SitemapPage:
+    """A parsed sitemap: article entries for a ``urlset``, child sitemaps for an index."""
+
+    entries: list[Entry]
+    children: list[str]
+
+
+def parse_sitemap(body: bytes, url: str) -> SitemapPage:
+    """Parse a sitemap, a news sitemap or a sitemap index (plain or gzipped).
+
+    News sitemaps give each URL a ``news:publication_date`` and ``news:title``; plain ones may
+    give ``lastmod``, which is used as the date only when nothing better is known. Scrapy's
+    :class:`~scrapy.utils.sitemap.Sitemap` reads the XML (it recovers from small errors, refuses
+    external entities and caps the size); the news fields nested one level deeper are read here.
+
+    Raises:
+        DiscoveryError: When the body is not sitemap XML.
+    """
+    xml = sitemap_body(body)
+    if not re.search(rb"<(?:\w+:)?(?:urlset|sitemapindex)\b", xml[:4096]):
+        raise DiscoveryError(f"{url}: not a sitemap (no <urlset> or <sitemapindex>)")
+    try:
+        sitemap = Sitemap(xml)
+    except Exception as exc:  # lxml raises several error types for broken XML
+        raise DiscoveryError(f"{url}: malformed sitemap XML ({exc})") from exc
+    root = sitemap._root  # the parsed tree; Sitemap's own iterator drops nested news fields
+    if sitemap.type == "sitemapindex":
+        return SitemapPage([], [loc for node in root for loc in _texts(node, "loc")])
+    entries = []
+    for node in root:
+        locs = _texts(node, "loc")
+        if locs:
+            entries.append(
+                Entry(
+                    url=locs[0],
+                    title=next(iter(_texts(node, "title", deep=True)), None),
+                    published=_date(next(iter(_texts(node, "publication_date", deep=True)), None))
+                    or _date(next(iter(_texts(node, "lastmod")), None)),
+                )
+            )
+    if not entries and len(xml) > 200 and b"<loc" in xml:
+        raise DiscoveryError(f"{url}: malformed sitemap XML (no readable <url> entries)")
+    return SitemapPage(entries, [])
+
+
+def _texts(node: Any, name: str, *, deep: bool = False) -> list[str]:
+    found = node.iter() if deep else node
+    return [
+        el.text.strip()
+        for el in found
+        if isinstance(el.tag, str) and el.tag.rsplit("}", 1)[-1] == name and el.text and el.text.strip()
+    ]
+
+
+def _date(value: Any) -> datetime | None:
+    try:
+        return parse_published(value)
+    except ValueError:
+        return None
+
+
+def robots_sitemaps(body: bytes) -> list[str]:
+    """``Sitemap:`` URLs named in a robots.txt."""
+    text = body.decode("utf-8", "replace")
+    return [m.strip() for m in re.findall(r"(?im)^\s*sitemap:\s*(\S+)", text)]
