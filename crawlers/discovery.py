@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import feedparser
@@ -51,7 +51,7 @@ def parse_feed(body: bytes, url: str) -> list[Entry]:
         if not link:
             continue
         stamp = item.get("published_parsed") or item.get("updated_parsed")
-        published = datetime(*stamp[:6], tzinfo=UTC).replace(tzinfo=None) if stamp else None
+        published = datetime(*stamp[:6]) if stamp else None  # feedparser gives UTC
         entries.append(Entry(url=link.strip(), title=item.get("title"), published=published))
     return entries
 
@@ -96,36 +96,37 @@ def parse_sitemap(body: bytes, url: str) -> SitemapPage:
     if not re.search(rb"<(?:\w+:)?(?:urlset|sitemapindex)\b", xml[:4096]):
         raise DiscoveryError(f"{url}: not a sitemap (no <urlset> or <sitemapindex>)")
     try:
-        sitemap = Sitemap(xml)
+        sitemap = NewsSitemap(xml)
+        items = list(sitemap)
     except Exception as exc:  # lxml raises several error types for broken XML
         raise DiscoveryError(f"{url}: malformed sitemap XML ({exc})") from exc
-    root = sitemap._root  # the parsed tree; Sitemap's own iterator drops nested news fields
     if sitemap.type == "sitemapindex":
-        return SitemapPage([], [loc for node in root for loc in _texts(node, "loc")])
-    entries = []
-    for node in root:
-        locs = _texts(node, "loc")
-        if locs:
-            entries.append(
-                Entry(
-                    url=locs[0],
-                    title=next(iter(_texts(node, "title", deep=True)), None),
-                    published=_date(next(iter(_texts(node, "publication_date", deep=True)), None))
-                    or _date(next(iter(_texts(node, "lastmod")), None)),
-                )
-            )
-    if not entries and len(xml) > 200 and b"<loc" in xml:
+        return SitemapPage([], [i["loc"] for i in items if i.get("loc")])
+    entries = [
+        Entry(
+            url=item["loc"],
+            title=item.get("news_title") or None,
+            published=_date(item.get("news_publication_date")) or _date(item.get("lastmod")),
+        )
+        for item in items
+        if item.get("loc")
+    ]
+    if not entries and b"<loc" in xml:
         raise DiscoveryError(f"{url}: malformed sitemap XML (no readable <url> entries)")
     return SitemapPage(entries, [])
 
 
-def _texts(node: Any, name: str, *, deep: bool = False) -> list[str]:
-    found = node.iter() if deep else node
-    return [
-        el.text.strip()
-        for el in found
-        if isinstance(el.tag, str) and el.tag.rsplit("}", 1)[-1] == name and el.text and el.text.strip()
-    ]
+class NewsSitemap(Sitemap):
+    """Scrapy's sitemap reader, also keeping the nested ``news:`` fields of news sitemaps."""
+
+    def _process_sitemap_element(self, elem: Any) -> dict[str, Any] | None:
+        found: dict[str, Any] | None = super()._process_sitemap_element(elem)
+        if found is not None:
+            for el in elem.iter():
+                name = el.tag.rsplit("}", 1)[-1] if isinstance(el.tag, str) else ""
+                if name in ("publication_date", "title") and el.text and el.text.strip():
+                    found[f"news_{name}"] = el.text.strip()
+        return found
 
 
 def _date(value: Any) -> datetime | None:

@@ -34,17 +34,34 @@ _ARTICLE_TYPES = {
     "webpage",
 }
 # Outlet names: up to four capitalised words, optionally led by "The" ("The Verge", "Ars Technica").
-_NAME = r"((?:The |the )?[A-Z][\w&'.-]*(?: (?:[A-Z][\w&'.-]*|of|de|du|der|die)){0,3})"
+_NAME = r"((?:The |the )?[A-Z][\w&'-]*(?: (?:[A-Z][\w&'-]*|of|de|du|der|die)){0,3})"
 _SUBREDDIT = re.compile(r"\br/([A-Za-z0-9_]{2,21})\b")
 _ATTRIBUTION_PATTERNS = [
-    re.compile(r"\baccording to (?:a |an )?(?:\w+ )?(?:report|story|article|post) (?:in|by|from|on) " + _NAME),
-    re.compile(r"\baccording to " + _NAME),
-    re.compile(r"\b(?:first |originally )?reported by " + _NAME),
-    re.compile(r"\b(?:told|confirmed to|in an interview with) " + _NAME),
+    re.compile(
+        r"\b(?i:according to (?:a |an )?(?:\w+ )?(?:report|story|article|post) (?:in|by|from|on)) "
+        + _NAME
+    ),
+    re.compile(r"\b(?i:according to) " + _NAME),
+    re.compile(r"\b(?i:(?:first |originally |as )?reported by) " + _NAME),
+    re.compile(r"\b(?i:told|confirmed to|in an interview with) " + _NAME),
     re.compile(_NAME + r" (?:first |previously |earlier |also )?(?:reported|reports)\b"),
 ]
 # Capitalised words that start sentences or name people more often than outlets.
-_NOT_OUTLETS = {"The", "He", "She", "They", "It", "We", "I", "A", "An", "This", "That", "His", "Her"}
+_NOT_OUTLETS = {
+    "The",
+    "He",
+    "She",
+    "They",
+    "It",
+    "We",
+    "I",
+    "A",
+    "An",
+    "This",
+    "That",
+    "His",
+    "Her",
+}
 _MIN_BODY_CHARS = 200
 
 
@@ -88,13 +105,16 @@ def extract_article(html: str | bytes, url: str) -> Article | None:
         tree, url=url, with_metadata=True, include_comments=False, include_links=True,
         include_tables=False, favor_precision=False, deduplicate=False,
     )  # fmt: skip
+    if isinstance(doc, dict):  # older trafilatura returned a dict
+        doc = None
     meta: dict[str, Any] = doc.as_dict() if doc is not None else {}
     fallbacks: list[str] = []
     text = _clean_text(meta.get("text"))
     ld_body = _clean_text(ld.get("articleBody"))
     if ld_body and len(ld_body) > 1.3 * len(text or ""):
         # trafilatura cut a paywalled or script-rendered body short; the publisher's JSON-LD has it whole.
-        text, _ = ld_body, fallbacks.append("jsonld_body")
+        text = ld_body
+        fallbacks.append("jsonld_body")
     if not text or len(text) < _MIN_BODY_CHARS:
         return None
     published = _published(ld, meta, tree, url, fallbacks)
@@ -257,9 +277,13 @@ def find_attributions(text: str) -> list[dict[str, str]]:
             name = re.sub(r"'s$", "", name)
             if name.split()[0] in _NOT_OUTLETS and len(name.split()) == 1:
                 continue
-            found.setdefault(name.lower(), {"outlet": name, "phrase": match.group(0).strip()})
+            phrase = re.sub(r"\s+", " ", match.group(0)).strip()
+            found.setdefault(name.lower(), {"outlet": name, "phrase": phrase})
     for match in _SUBREDDIT.finditer(text):
         name = f"r/{match.group(1)}"
-        start = max(0, match.start() - 40)
-        found.setdefault(name.lower(), {"outlet": name, "phrase": text[start : match.end()].strip()})
+        # The phrase runs from the start of its sentence ("A Reddit thread on r/LocalLLaMA").
+        start = max(text.rfind(". ", 0, match.start()) + 2, match.start() - 60, 0)
+        start = max(start, text.rfind("\n", 0, match.start()) + 1)
+        phrase = re.sub(r"\s+", " ", text[start : match.end()]).strip()
+        found.setdefault(name.lower(), {"outlet": name, "phrase": phrase})
     return list(found.values())

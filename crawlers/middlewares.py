@@ -13,6 +13,7 @@ from typing import Any
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
+from scrapy.dupefilters import RFPDupeFilter
 from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 
@@ -72,12 +73,29 @@ class BackoffMiddleware:
                 pause = retry_after_seconds(response.headers.get(b"Retry-After"), self.base)
             else:
                 pause = self.base * 2**tries
-            self.stats.inc_value(f"fw/backoff/http_{status}")
+            source = request.meta.get("source", "unknown")
+            self.stats.inc_value(f"fw/{source}/backoffs")
             await asyncio.sleep(min(pause, self.cap))
             retry = request.replace(dont_filter=True)
             retry.meta["fw_backoff"] = tries + 1
             return retry
         if pause:
-            self.stats.inc_value("fw/backoff/ratelimit")
+            self.stats.inc_value(f"fw/{request.meta.get('source', 'unknown')}/backoffs")
             await asyncio.sleep(min(pause, self.cap))
         return response
+
+
+class CountingDupeFilter(RFPDupeFilter):
+    """Scrapy's duplicate filter, also counting per source what it filters.
+
+    A redirect back to a page already requested in this crawl is a redirect loop: it is counted
+    as an error. Other filtered requests are pages fetched by an earlier crawl (JOBDIR remembers
+    them), counted as ``skipped_known``.
+    """
+
+    def log(self, request: Request, spider: Spider) -> None:
+        """Count the filtered request, then log it as Scrapy does."""
+        super().log(request, spider)
+        source = request.meta.get("source", "unknown")
+        key = "errors/redirect_loop" if request.meta.get("redirect_times") else "skipped_known"
+        spider.crawler.stats.inc_value(f"fw/{source}/{key}")

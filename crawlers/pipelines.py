@@ -66,9 +66,9 @@ class LanguagePipeline(_Pipeline):
         return cls(stats, settings.getlist("FW_LANGUAGES"))
 
     def process_item(self, item: Item, spider: Spider | None = None) -> Item:
-        if isinstance(item, ArticleItem) and self.languages and item.language:
-            if item.language not in self.languages:
-                raise self.drop(item, "language", item.language)
+        language = item.language if isinstance(item, ArticleItem) else None
+        if self.languages and language and language not in self.languages:
+            raise self.drop(item, "language", language)
         return item
 
 
@@ -76,7 +76,10 @@ class DateWindowPipeline(_Pipeline):
     """Drops documents published outside the study's window (undated ones are kept)."""
 
     def __init__(
-        self, stats: StatsCollector | None = None, start: date | None = None, end: date | None = None
+        self,
+        stats: StatsCollector | None = None,
+        start: date | None = None,
+        end: date | None = None,
     ):
         super().__init__(stats)
         self.start, self.end = start, end

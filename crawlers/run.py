@@ -27,7 +27,7 @@ def run(plan: dict[str, Any]) -> dict[str, Any]:
     settings = Settings()
     settings.setmodule(default_settings, priority="project")
     settings.update(plan.get("settings", {}), priority="cmdline")
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler(SPIDERS[plan["spider"]])
     process.crawl(crawler, config=plan["config"])
     process.start()

@@ -38,6 +38,7 @@ TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "INFO"
 LOGSTATS_INTERVAL = 5.0
 
+DUPEFILTER_CLASS = "crawlers.middlewares.CountingDupeFilter"
 DOWNLOADER_MIDDLEWARES = {
     "crawlers.middlewares.BackoffMiddleware": 560,
 }

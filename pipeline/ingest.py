@@ -69,7 +69,9 @@ def _timestamp(value: Any) -> datetime | None:
         return None
 
 
-def article_rows(item: dict[str, Any], run_id: str | None) -> tuple[DocumentRow, list[dict[str, Any]]]:
+def article_rows(
+    item: dict[str, Any], run_id: str | None
+) -> tuple[DocumentRow, list[dict[str, Any]]]:
     """The document and links rows of one news spider item."""
     title = normalise_space(item.get("title"))
     text = normalise_space(item.get("text"))
@@ -151,7 +153,9 @@ def store_batch(
 
 def _store_links(con: duckdb.DuckDBPyConnection, links: list[dict[str, Any]]) -> None:
     if links:
-        table = pa.Table.from_pylist(links, schema=pa.schema([(c, pa.string()) for c in _LINK_COLUMNS]))
+        table = pa.Table.from_pylist(
+            links, schema=pa.schema([(c, pa.string()) for c in _LINK_COLUMNS])
+        )
         con.register("incoming_links", table)
         try:
             con.execute(
@@ -259,7 +263,9 @@ def _existing(con: duckdb.DuckDBPyConnection, doc_ids: Iterable[str]) -> set[str
     ids = list(doc_ids)
     if not ids:
         return set()
-    found = con.execute("SELECT doc_id FROM documents WHERE list_contains(?, doc_id)", [ids]).fetchall()
+    found = con.execute(
+        "SELECT doc_id FROM documents WHERE list_contains(?, doc_id)", [ids]
+    ).fetchall()
     return {row[0] for row in found}
 
 

@@ -40,7 +40,7 @@ def failure_reason(failure: Failure) -> tuple[str, str]:
     exc = failure.value
     if isinstance(exc, HttpError):
         return "error", f"http_{exc.response.status}"
-    if isinstance(exc, TimeoutError | TCPTimedOutError):
+    if isinstance(exc, TimeoutError | TCPTimedOutError) or "timeout" in type(exc).__name__.lower():
         return "error", "timeout"
     if isinstance(exc, DNSLookupError | ConnectionRefusedError):
         return "error", "connection"

@@ -148,7 +148,9 @@ class NewsSpider(CountingSpider):
         for url in page_links(response.body, response.url):
             if not (self.offsite or on_domains(url, domains)):
                 continue
-            if (allow and not any(p.search(url) for p in allow)) or any(p.search(url) for p in deny):
+            if (allow and not any(p.search(url) for p in allow)) or any(
+                p.search(url) for p in deny
+            ):
                 continue
             if request := self._article_request(url, source, response.meta["depth_left"] - 1):
                 yield request

@@ -41,7 +41,9 @@ class _Thread:
     outstanding: int = 0
 
 
-def reddit_item(kind: str, data: dict[str, Any], depth: int | None, source: str, base: str) -> RedditItem:
+def reddit_item(
+    kind: str, data: dict[str, Any], depth: int | None, source: str, base: str
+) -> RedditItem:
     """Turn a post or comment's JSON into an item."""
     is_post = kind == "reddit_post"
     link_id = data.get("name") if is_post else data.get("link_id")
@@ -103,27 +105,30 @@ class RedditSpider(CountingSpider):
 
     def parse_token(self, response: Response) -> Iterator[Request]:
         """Switch to the OAuth host with the app-only token, then start."""
-        self.token = json.loads(response.body)["access_token"]
+        self.token = str(json.loads(response.body)["access_token"])
         self.base = "https://oauth.reddit.com"
         yield from self.first_requests()
 
     def first_requests(self) -> Iterator[Request]:
         """First pages of listings and searches, and the study's single threads."""
-        for sub in self.subreddits:
-            yield self._listing(f"/r/{sub}/{self.listing}.json", {}, f"r/{sub}")
+        for name in self.subreddits:
+            yield self._listing(f"/r/{name}/{self.listing}.json", {}, f"r/{name}")
         for search in self.searches:
-            sub = search.get("subreddit")
-            path = f"/r/{sub}/search.json" if sub else "/search.json"
+            within = search.get("subreddit")
+            path = f"/r/{within}/search.json" if within else "/search.json"
             params = {"q": search["query"], "sort": search.get("sort", "new"),
-                      "t": search.get("time", "all"), "restrict_sr": "1" if sub else "0"}  # fmt: skip
+                      "t": search.get("time", "all"), "restrict_sr": "1" if within else "0"}  # fmt: skip
             yield self._listing(path, params, f"search:{search['query']}")
         for url in self.thread_urls:
-            match = _THREAD_ID.search(url)
+            thread = _THREAD_ID.search(url)
             sub = _SUBREDDIT.search(url)
-            if match:
-                yield from self._thread(match.group(1), f"r/{sub.group(1)}" if sub else "reddit-thread")
+            if thread:
+                source = f"r/{sub.group(1)}" if sub else "reddit-thread"
+                yield from self._thread(thread.group(1), source)
 
-    def _get(self, path: str, params: dict[str, str], meta: dict[str, Any], callback: Any) -> Request:
+    def _get(
+        self, path: str, params: dict[str, str], meta: dict[str, Any], callback: Any
+    ) -> Request:
         query = urlencode({**params, "raw_json": "1"})
         headers = {"Authorization": f"bearer {self.token}"} if self.token else {}
         return Request(f"{self.base}{path}?{query}", callback, errback=self.on_error,

@@ -24,6 +24,7 @@ CREATE TABLE crawl_runs (
     error_reasons    JSON,
     extraction_fallbacks INTEGER NOT NULL DEFAULT 0,
     date_missing     INTEGER NOT NULL DEFAULT 0,
+    backoffs         INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (run_id, source)
 );
 COMMENT ON TABLE crawl_runs IS 'Coverage report of each crawl: one row per run and source (outlet or r/NAME).';
@@ -42,6 +43,7 @@ COMMENT ON COLUMN crawl_runs.errors IS 'Requests that failed (HTTP 4xx/5xx, time
 COMMENT ON COLUMN crawl_runs.error_reasons IS 'JSON count per error, e.g. {"http_404": 1, "timeout": 2, "bad_feed": 1}.';
 COMMENT ON COLUMN crawl_runs.extraction_fallbacks IS 'Articles whose body or date came from a fallback (JSON-LD, htmldate) instead of trafilatura.';
 COMMENT ON COLUMN crawl_runs.date_missing IS 'Articles stored without a publication date.';
+COMMENT ON COLUMN crawl_runs.backoffs IS 'Answers (429 Too Many Requests, 5xx, spent X-Ratelimit) after which the crawler waited and retried.';
 
 CREATE TABLE feed_files (
     path        VARCHAR PRIMARY KEY,

@@ -47,7 +47,9 @@ class RedditReplay:
         parents = {t["data"].get("name"): t["data"].get("parent_id") for t in things}
         asked_names = {f"t1_{a}" for a in asked}
         for thing in things:
-            node = thing["data"].get("name") if thing["kind"] == "t1" else thing["data"]["parent_id"]
+            node = (
+                thing["data"].get("name") if thing["kind"] == "t1" else thing["data"]["parent_id"]
+            )
             while node in parents and node not in asked_names:
                 node = parents[node]
             if node in asked_names:
@@ -66,7 +68,9 @@ class RedditReplay:
                     things.append(thing)
         return json.dumps({"json": {"errors": [], "data": {"things": things}}}).encode()
 
-    def respond(self, path: str, query: dict[str, list[str]], form: dict[str, list[str]]) -> bytes | None:
+    def respond(
+        self, path: str, query: dict[str, list[str]], form: dict[str, list[str]]
+    ) -> bytes | None:
         path = re.sub(r"\.json$", "", path.rstrip("/")).rstrip("/")
         if path.endswith("/api/morechildren"):
             args = {**form, **query}
