@@ -184,6 +184,7 @@ class CrawlSection(BaseModel):
     download_delay: float = Field(default=0.5, ge=0, le=60)
     autothrottle: bool = True
     timeout: float = Field(default=30, gt=0, le=300)
+    retry_backoff: float = Field(default=2.0, ge=0, le=60)
     max_minutes: float = Field(default=0, ge=0)
     follow_offsite: bool = False
     near_duplicate_threshold: float = Field(default=0.8, gt=0, le=1)

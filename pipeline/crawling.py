@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,7 @@ def spider_plan(
         "AUTOTHROTTLE_ENABLED": c.autothrottle,
         "AUTOTHROTTLE_START_DELAY": max(c.download_delay, 0.1),
         "DOWNLOAD_TIMEOUT": c.timeout,
+        "FW_BACKOFF_BASE": c.retry_backoff,
         "CLOSESPIDER_TIMEOUT": int(c.max_minutes * 60),
         "FW_KEYWORDS": list(f.keywords),
         "FW_START_DATE": config["start_date"],
@@ -160,7 +161,6 @@ def write_coverage(con: duckdb.DuckDBPyConnection, run_id: str, rows: list[Cover
     con.execute("BEGIN TRANSACTION")
     try:
         for row in rows:
-            values = asdict(row)
             con.execute(
                 """INSERT INTO crawl_runs (run_id, source, spider, feeds_polled, pages_fetched,
                      items_scraped, stored, already_stored, skipped_known, dropped, dropped_reasons,
@@ -168,8 +168,8 @@ def write_coverage(con: duckdb.DuckDBPyConnection, run_id: str, rows: list[Cover
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 [run_id, row.source, row.spider, row.feeds_polled, row.pages_fetched,
                  row.items_scraped, row.stored, row.already_stored, row.skipped_known, row.dropped,
-                 json.dumps(values["dropped_reasons"]), row.errors,
-                 json.dumps(values["error_reasons"]), row.extraction_fallbacks, row.date_missing,
+                 json.dumps(dict(row.dropped_reasons)), row.errors,
+                 json.dumps(dict(row.error_reasons)), row.extraction_fallbacks, row.date_missing,
                  row.backoffs],
             )  # fmt: skip
         con.execute("COMMIT")
