@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import feedparser
+from lxml import etree
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
 
@@ -50,7 +51,8 @@ def parse_feed(body: bytes, url: str) -> list[Entry]:
         link = item.get("link") or _alternate_link(item)
         if not link:
             continue
-        stamp = item.get("published_parsed") or item.get("updated_parsed")
+        # dict.get bypasses feedparser's deprecated updated->published alias (and its warning)
+        stamp = dict.get(item, "published_parsed") or dict.get(item, "updated_parsed")
         published = datetime(*stamp[:6]) if stamp else None  # feedparser gives UTC
         entries.append(Entry(url=link.strip(), title=item.get("title"), published=published))
     return entries
@@ -111,7 +113,7 @@ def parse_sitemap(body: bytes, url: str) -> SitemapPage:
         for item in items
         if item.get("loc")
     ]
-    if not entries and b"<loc" in xml:
+    if not entries and not _well_formed(xml):
         raise DiscoveryError(f"{url}: malformed sitemap XML (no readable <url> entries)")
     return SitemapPage(entries, [])
 
@@ -120,13 +122,13 @@ class NewsSitemap(Sitemap):
     """Scrapy's sitemap reader, also keeping the nested ``news:`` fields of news sitemaps."""
 
     def _process_sitemap_element(self, elem: Any) -> dict[str, Any] | None:
+        news: dict[str, str] = {}
+        for el in elem.iter():  # read before Scrapy clears the element
+            name = el.tag.rsplit("}", 1)[-1] if isinstance(el.tag, str) else ""
+            if name in ("publication_date", "title") and el.text and el.text.strip():
+                news[f"news_{name}"] = el.text.strip()
         found: dict[str, Any] | None = super()._process_sitemap_element(elem)
-        if found is not None:
-            for el in elem.iter():
-                name = el.tag.rsplit("}", 1)[-1] if isinstance(el.tag, str) else ""
-                if name in ("publication_date", "title") and el.text and el.text.strip():
-                    found[f"news_{name}"] = el.text.strip()
-        return found
+        return {**found, **news} if found is not None else None
 
 
 def _date(value: Any) -> datetime | None:
@@ -136,7 +138,9 @@ def _date(value: Any) -> datetime | None:
         return None
 
 
-def robots_sitemaps(body: bytes) -> list[str]:
-    """``Sitemap:`` URLs named in a robots.txt."""
-    text = body.decode("utf-8", "replace")
-    return [m.strip() for m in re.findall(r"(?im)^\s*sitemap:\s*(\S+)", text)]
+def _well_formed(xml: bytes) -> bool:
+    try:
+        etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError:
+        return False
+    return True

@@ -118,7 +118,7 @@ def extract_article(html: str | bytes, url: str) -> Article | None:
     if not text or len(text) < _MIN_BODY_CHARS:
         return None
     published = _published(ld, meta, tree, url, fallbacks)
-    title = _first_text(ld.get("headline"), meta.get("title"))
+    title = _first_text(meta.get("title"), ld.get("headline"))
     body = doc.body if doc is not None else None
     return Article(
         url=url,
