@@ -42,7 +42,9 @@ def cluster_texts(docs: Iterable[tuple[str, str]], threshold: float) -> dict[str
         docs: ``(doc_id, text)`` in priority order: the first member of a cluster heads it.
         threshold: Estimated Jaccard similarity of shingle sets from which two texts are copies.
     """
-    lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+    # LSH only proposes candidates; a lower banding threshold misses fewer true pairs, and each
+    # candidate is then checked against the real threshold.
+    lsh = MinHashLSH(threshold=max(0.1, threshold - 0.2), num_perm=NUM_PERM)
     signatures: dict[str, MinHash] = {}
     head: dict[str, str] = {}
     order: dict[str, int] = {}
