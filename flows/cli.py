@@ -7,7 +7,11 @@ Each command is a thin shell over ``pipeline`` functions; the command modules in
 from __future__ import annotations
 
 from flows.app import app
-from flows.commands import core, spread  # noqa: F401  (each registers its commands)
+from flows.commands import (  # each module registers its commands
+    core,  # noqa: F401  (init, import, sql, status, demo)
+    crawl,  # noqa: F401  (crawl, extract)
+    spread,  # noqa: F401  (export, report)
+)
 
 __all__ = ["app", "main"]
 

@@ -1,7 +1,7 @@
 """Study settings: one frozen :class:`Settings` object loaded from ``study.toml``.
 
 The study file is TOML with the sections ``[study]``, ``[filters]``, ``[[outlets]]``, ``[reddit]``,
-``[models]`` and ``[schedule]``; every key has a documented default (see ``framewatch init``). Values
+``[crawl]``, ``[models]`` and ``[schedule]``; every key has a documented default (see ``framewatch init``). Values
 are checked before anything runs: an unknown key, a wrong type or an impossible value raises
 :class:`~pipeline.errors.StudyError` naming the file, the key and the fix.
 """
@@ -174,6 +174,22 @@ class RedditSection(BaseModel):
         return value
 
 
+class CrawlSection(BaseModel):
+    """``[crawl]``: how politely and how far the crawlers go."""
+
+    model_config = _FROZEN
+
+    contact: str = Field(default="", pattern=r"^[^\s()]*$")
+    concurrency_per_domain: int = Field(default=4, ge=1, le=32)
+    download_delay: float = Field(default=0.5, ge=0, le=60)
+    autothrottle: bool = True
+    timeout: float = Field(default=30, gt=0, le=300)
+    retry_backoff: float = Field(default=2.0, ge=0, le=60)
+    max_minutes: float = Field(default=0, ge=0)
+    follow_offsite: bool = False
+    near_duplicate_threshold: float = Field(default=0.7, gt=0, le=1)
+
+
 class ModelsSection(BaseModel):
     """``[models]``: which embedding model, spaCy pipeline and codebook the analysis uses."""
 
@@ -211,6 +227,7 @@ class Settings(BaseModel):
     filters: Filters = Filters()
     outlets: tuple[Outlet, ...] = ()
     reddit: RedditSection = RedditSection()
+    crawl: CrawlSection = CrawlSection()
     models: ModelsSection = ModelsSection()
     schedule: Schedule = Schedule()
 
@@ -373,6 +390,7 @@ def _suggest(loc: tuple[Any, ...]) -> str:
         "filters": Filters,
         "outlets": Outlet,
         "reddit": RedditSection,
+        "crawl": CrawlSection,
         "models": ModelsSection,
         "schedule": Schedule,
         "searches": RedditSearch,

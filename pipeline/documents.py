@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -53,11 +54,14 @@ class DocumentRow:
     source_id: str | None
     run_id: str | None
     extra: str | None
+    edited_at: datetime | None = None
+    deleted: str | None = None
 
 
 _ARROW_TYPES = {
     "published_at": pa.timestamp("us"),
     "fetched_at": pa.timestamp("us"),
+    "edited_at": pa.timestamp("us"),
     "depth": pa.int32(),
     "score": pa.int32(),
 }
@@ -171,16 +175,26 @@ def to_arrow(rows: list[DocumentRow]) -> pa.Table:
     return pa.Table.from_pydict(columns, schema=_ARROW_SCHEMA)
 
 
-def store_documents(con: duckdb.DuckDBPyConnection, rows: list[DocumentRow]) -> int:
+def store_documents(
+    con: duckdb.DuckDBPyConnection,
+    rows: list[DocumentRow],
+    also: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+) -> int:
     """Insert the rows whose ``doc_id`` is not stored yet, in one transaction.
 
     Also registers outlets seen for the first time and assigns exact copies (same content hash)
     to the duplicate cluster of the earliest copy.
 
+    Args:
+        con: Writable connection.
+        rows: The documents.
+        also: Further writes that belong to the same batch (links, the loaded feed file); they
+            run inside the same transaction, so the batch is stored whole or not at all.
+
     Returns:
         How many documents were new.
     """
-    if not rows:
+    if not rows and also is None:
         return 0
     batch = to_arrow(rows)
     con.register("incoming_documents", batch)
@@ -198,6 +212,8 @@ def store_documents(con: duckdb.DuckDBPyConnection, rows: list[DocumentRow]) -> 
         added = _count(con) - before
         _register_outlets(con)
         _assign_exact_duplicates(con)
+        if also is not None:
+            also(con)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

@@ -17,9 +17,9 @@ from flows.app import (
     reports_errors,
     study_settings,
 )
-from pipeline import importer
+from pipeline import importer, reddit_dump
 from pipeline.config import Settings, load_settings, write_study_template
-from pipeline.errors import StoreError
+from pipeline.errors import StoreError, UsageError
 from pipeline.store import connect, record_run
 
 
@@ -46,7 +46,9 @@ def init(
 @app.command("import")
 @reports_errors
 def import_(
-    file: Annotated[Path, typer.Argument(help="JSON Lines, CSV or Parquet file (may be .gz).")],
+    file: Annotated[
+        Path | None, typer.Argument(help="JSON Lines, CSV or Parquet file (may be .gz).")
+    ] = None,
     preset: Annotated[
         str | None,
         typer.Option(help=f"Ready mapping for a known export: {', '.join(importer.PRESETS)}."),
@@ -65,6 +67,14 @@ def import_(
     outlet: Annotated[
         str | None, typer.Option(help="Outlet for rows that name none (default: the URL's domain).")
     ] = None,
+    reddit_dump: Annotated[
+        Path | None,
+        typer.Option(
+            "--reddit-dump",
+            help="A Pushshift / Arctic Shift dump (.zst NDJSON), filtered by the study's "
+            "subreddits, keywords and dates.",
+        ),
+    ] = None,
     study: StudyOption = None,
 ) -> None:
     """Load an existing corpus into the documents table.
@@ -75,8 +85,17 @@ def import_(
     [bold]Example:[/bold] framewatch import articles.jsonl --preset allsides
 
     [bold]Example:[/bold] framewatch import stories.csv --map text=body,outlet=site,published_at=date
+
+    [bold]Example:[/bold] framewatch import --reddit-dump LocalLLaMA_submissions.zst
     """
     settings = study_settings(study)
+    if reddit_dump is not None:
+        if file is not None:
+            raise UsageError("give either FILE or --reddit-dump, not both; run the command twice")
+        run_dump_import(settings, reddit_dump)
+        return
+    if file is None:
+        raise UsageError("name the file to import, e.g. framewatch import articles.jsonl")
     mapping = importer.resolve_mapping(preset, importer.parse_mapping(map_))
     fmt = importer.detect_format(file, format_)
     run_import(settings, file, mapping, fmt=fmt, outlet=outlet, preset=preset, map_spec=map_)
@@ -113,6 +132,30 @@ def run_import(
     finally:
         con.close()
     output.print_import_report(console, file, report, problems_file)
+    return report
+
+
+def run_dump_import(settings: Settings, dump: Path) -> reddit_dump.DumpReport:
+    """Import a Reddit dump into the study database, log the run and print the report."""
+    con = connect(settings.database_path)
+    try:
+        with record_run(con, "import", {"reddit_dump": str(dump)}) as run, output.row_progress(console) as progress:  # fmt: skip
+            report = reddit_dump.import_dump(con, dump, settings, run_id=run.run_id, on_progress=progress)  # fmt: skip
+            run.counts.update(read=report.read, matched=report.matched, stored=report.stored,
+                              already_stored=report.already_stored, skipped=report.skipped)  # fmt: skip
+            if report.skipped:
+                run.status = "partial"
+                run.message = f"{report.skipped} corrupt lines skipped"
+        problems_file = output.write_problems(settings.data_path, run.run_id, report.problems)
+    finally:
+        con.close()
+    console.print(
+        f"Read {report.read} lines of {dump.name}: {report.matched} matched the study, "
+        f"{report.stored} stored, {report.already_stored} already stored, "
+        f"{report.skipped} corrupt lines skipped."
+    )
+    if problems_file is not None:
+        console.print(f"Problems are listed in {problems_file}")
     return report
 
 

@@ -1,0 +1,48 @@
+"""Run one spider in this process and write its stats: ``python -m crawlers.run PLAN.json``.
+
+``framewatch crawl`` starts this as a subprocess (the Twisted reactor cannot be restarted inside
+one process). The plan names the spider, its run configuration file, the settings that override
+``crawlers.settings`` (feed folder, JOBDIR, filters) and where to write the final stats as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+
+from crawlers import settings as default_settings
+from crawlers.spiders.news import NewsSpider
+from crawlers.spiders.reddit import RedditSpider
+
+SPIDERS = {"news": NewsSpider, "reddit": RedditSpider}
+
+
+def run(plan: dict[str, Any]) -> dict[str, Any]:
+    """Crawl with one spider until it finishes; return its stats (JSON-ready)."""
+    settings = Settings()
+    settings.setmodule(default_settings, priority="project")
+    settings.update(plan.get("settings", {}), priority="cmdline")
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(SPIDERS[plan["spider"]])
+    process.crawl(crawler, config=plan["config"])
+    process.start()
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+    return {key: value if isinstance(value, int | float | str) else str(value)
+            for key, value in stats.items()}  # fmt: skip
+
+
+def main(argv: list[str]) -> int:
+    """Entry point: read the plan, crawl, write the stats file."""
+    plan = json.loads(Path(argv[1]).read_text(encoding="utf-8"))
+    stats = run(plan)
+    Path(plan["stats_file"]).write_text(json.dumps(stats, indent=1, sort_keys=True), "utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,156 @@
+"""The news spider: one generic spider driven by the study's outlets.
+
+It polls each outlet's feeds and sitemaps (every crawl, so new articles are found), follows links
+from its start URLs within its allow/deny patterns and depth, and fetches each article page once:
+URLs the database already holds are skipped unless the crawl refreshes. It never leaves an outlet's
+own domains. Extraction is :func:`crawlers.extract.extract_article`, the same code as
+``framewatch extract``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy import Request
+from scrapy.http import Response, TextResponse
+
+from crawlers.discovery import DiscoveryError, Entry, parse_feed, parse_sitemap
+from crawlers.extract import extract_article, page_links
+from crawlers.items import ArticleItem
+from crawlers.pipelines import in_window
+from crawlers.spiders.base import CountingSpider, load_config, now_iso
+from pipeline.documents import canonical_url
+
+_HTML_TYPES = (b"text/html", b"application/xhtml")
+
+
+def outlet_domains(outlet: dict[str, Any]) -> set[str]:
+    """Hosts (without ``www.``) an outlet's articles may live on: those of its configured URLs."""
+    urls = [outlet.get("homepage"), *outlet.get("feeds", ()), *outlet.get("sitemaps", ())]
+    urls += list(outlet.get("start_urls", ()))
+    return {(urlsplit(u).hostname or "").removeprefix("www.") for u in urls if u} - {""}
+
+
+def on_domains(url: str, domains: set[str]) -> bool:
+    """Whether a URL's host is one of the domains or a subdomain of one."""
+    host = (urlsplit(url).hostname or "").removeprefix("www.")
+    return any(host == d or host.endswith("." + d) for d in domains)
+
+
+class NewsSpider(CountingSpider):
+    """Crawls the outlets named in the run configuration (``-a config=FILE``)."""
+
+    name = "news"
+
+    def __init__(self, config: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        cfg = load_config(config)
+        self.outlets: dict[str, dict[str, Any]] = {o["name"]: o for o in cfg.get("outlets", [])}
+        self.refresh = bool(cfg.get("refresh", False))
+        self.offsite = bool(cfg.get("follow_offsite", False))
+        known = cfg.get("known_urls_file")
+        self.known: set[str] = set()
+        if known and Path(known).exists():
+            self.known = set(Path(known).read_text(encoding="utf-8").split())
+        start, end = cfg.get("start_date"), cfg.get("end_date")
+        self.start_day = date.fromisoformat(start) if start else None
+        self.end_day = date.fromisoformat(end) if end else None
+
+    async def start(self) -> AsyncIterator[Request]:
+        """Feeds, sitemaps and start URLs of every outlet (always fetched, never de-duplicated)."""
+        for name, outlet in self.outlets.items():
+            for url in outlet.get("feeds", ()):
+                yield self._listing(url, name, self.parse_feed)
+            for url in outlet.get("sitemaps", ()):
+                yield self._listing(url, name, self.parse_sitemap)
+            for url in outlet.get("start_urls", ()):
+                yield Request(url, self.parse_page, errback=self.on_error, dont_filter=True,
+                              meta={"source": name, "depth_left": outlet.get("depth", 2)})  # fmt: skip
+
+    def _listing(self, url: str, source: str, callback: Any) -> Request:
+        return Request(url, callback, errback=self.on_error, dont_filter=True,
+                       meta={"source": source})  # fmt: skip
+
+    def parse_feed(self, response: Response) -> Iterator[Request]:
+        """Queue the articles of an RSS/Atom feed."""
+        source = response.meta["source"]
+        try:
+            entries = parse_feed(response.body, response.url)
+        except DiscoveryError as exc:
+            self.note(source, "errors/bad_feed")
+            self.logger.warning("bad feed: %s", exc)
+            return
+        self.note(source, "feeds_polled")
+        yield from self._articles(entries, source)
+
+    def parse_sitemap(self, response: Response) -> Iterator[Request]:
+        """Queue the articles of a sitemap, or the sitemaps of a sitemap index."""
+        source = response.meta["source"]
+        try:
+            page = parse_sitemap(response.body, response.url)
+        except DiscoveryError as exc:
+            self.note(source, "errors/bad_sitemap")
+            self.logger.warning("bad sitemap: %s", exc)
+            return
+        self.note(source, "feeds_polled")
+        for child in page.children:
+            if self.offsite or on_domains(child, outlet_domains(self.outlets[source])):
+                yield self._listing(child, source, self.parse_sitemap)
+        yield from self._articles(page.entries, source)
+
+    def _articles(self, entries: list[Entry], source: str) -> Iterator[Request]:
+        domains = outlet_domains(self.outlets[source])
+        for entry in entries:
+            if not self.offsite and not on_domains(entry.url, domains):
+                self.note(source, "dropped/off_domain")
+            elif entry.published and not in_window(
+                entry.published.date(), self.start_day, self.end_day
+            ):
+                # The listing already says it is outside the window: no need to fetch it.
+                self.note(source, "dropped/date_window")
+            elif request := self._article_request(entry.url, source, depth_left=0):
+                yield request
+
+    def _article_request(self, url: str, source: str, depth_left: int) -> Request | None:
+        if not self.refresh and canonical_url(url) in self.known:
+            self.note(source, "skipped_known")
+            return None
+        return Request(url, self.parse_page, errback=self.on_error, dont_filter=self.refresh,
+                       meta={"source": source, "depth_left": depth_left})  # fmt: skip
+
+    def parse_page(self, response: Response) -> Iterator[ArticleItem | Request]:
+        """Extract the article of a page, and follow its links while depth is left."""
+        source = response.meta["source"]
+        self.note(source, "pages_fetched")
+        content_type = response.headers.get(b"Content-Type") or b""
+        if not isinstance(response, TextResponse) or not any(t in content_type.lower() for t in _HTML_TYPES):  # fmt: skip
+            self.note(source, "dropped/not_html")
+            return
+        article = extract_article(response.body, response.url)
+        if article is None:
+            if response.meta.get("depth_left", 0) == 0 or response.meta.get("depth_left") is None:
+                self.note(source, "dropped/no_article")
+        else:
+            yield ArticleItem(source=source, fetched_at=now_iso(), **article.as_dict())
+        if response.meta.get("depth_left", 0) > 0:
+            yield from self._follow(response, source)
+
+    def _follow(self, response: Response, source: str) -> Iterator[Request]:
+        outlet = self.outlets[source]
+        domains = outlet_domains(outlet)
+        allow = [re.compile(p) for p in outlet.get("allow", ())]
+        deny = [re.compile(p) for p in outlet.get("deny", ())]
+        for url in page_links(response.body, response.url):
+            if not (self.offsite or on_domains(url, domains)):
+                continue
+            if (allow and not any(p.search(url) for p in allow)) or any(
+                p.search(url) for p in deny
+            ):
+                continue
+            if request := self._article_request(url, source, response.meta["depth_left"] - 1):
+                yield request

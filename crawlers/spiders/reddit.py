@@ -1,0 +1,212 @@
+"""The Reddit spider: subreddit listings, searches and whole threads from the JSON API.
+
+Listings and searches are followed page by page with ``after`` until Reddit returns ``null``. Each
+post found (and each thread named in the study) is fetched whole: every ``more`` object expanded
+through ``/api/morechildren`` and every "continue this thread" page followed, assembled by
+:class:`crawlers.threads.ThreadAssembler`; the thread's items are written once it is complete.
+
+The base URL comes from the study (``[reddit] base_url``), so tests and mirrors can point it at a
+local server. With ``FRAMEWATCH_REDDIT_CLIENT_ID`` and ``FRAMEWATCH_REDDIT_CLIENT_SECRET`` in the
+environment it first gets an app-only OAuth token and uses ``oauth.reddit.com``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from scrapy import FormRequest, Request
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from crawlers.items import RedditItem
+from crawlers.spiders.base import CountingSpider, load_config, now_iso
+from crawlers.threads import ThreadAssembler, deletion_marker, parse_listing
+
+_THREAD_ID = re.compile(r"/comments/(\w+)")
+_SUBREDDIT = re.compile(r"/r/(\w+)")
+MAX_PAGES = 50  # Reddit stops listings near 1,000 items; this only guards against a looping cursor
+
+
+@dataclass
+class _Thread:
+    assembler: ThreadAssembler
+    source: str
+    outstanding: int = 0
+
+
+def reddit_item(
+    kind: str, data: dict[str, Any], depth: int | None, source: str, base: str
+) -> RedditItem:
+    """Turn a post or comment's JSON into an item."""
+    is_post = kind == "reddit_post"
+    link_id = data.get("name") if is_post else data.get("link_id")
+    edited = data.get("edited")
+    url = data.get("url") if is_post else None
+    return RedditItem(
+        source=source,
+        fullname=str(data.get("name")),
+        kind=kind,
+        subreddit=str(data.get("subreddit") or ""),
+        thread_id=str(link_id),
+        parent_id=None if is_post else data.get("parent_id"),
+        depth=depth,
+        author=data.get("author"),
+        title=data.get("title") if is_post else None,
+        text=(data.get("selftext") if is_post else data.get("body")) or None,
+        url=base + str(data.get("permalink") or ""),
+        link_url=url if is_post and not data.get("is_self") and url else None,
+        score=data.get("score"),
+        created_utc=data.get("created_utc"),
+        edited_utc=float(edited) if isinstance(edited, int | float) and edited else None,
+        deleted=deletion_marker(data),
+        fetched_at=now_iso(),
+    )
+
+
+class RedditSpider(CountingSpider):
+    """Crawls the subreddits, searches and threads of the run configuration (``-a config=FILE``)."""
+
+    name = "reddit"
+
+    def __init__(self, config: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        cfg = load_config(config).get("reddit", {})
+        self.base = str(cfg.get("base_url", "https://www.reddit.com")).rstrip("/")
+        self.subreddits: list[str] = list(cfg.get("subreddits", []))
+        self.searches: list[dict[str, Any]] = list(cfg.get("searches", []))
+        self.thread_urls: list[str] = list(cfg.get("threads", []))
+        self.listing = str(cfg.get("listing", "new"))
+        self.expand = bool(cfg.get("expand_threads", True))
+        self.threads: dict[str, _Thread] = {}
+        self.token: str | None = None
+
+    async def start(self) -> AsyncIterator[Request]:
+        """An OAuth token first when credentials are set, else the listings right away."""
+        client = os.environ.get("FRAMEWATCH_REDDIT_CLIENT_ID")
+        secret = os.environ.get("FRAMEWATCH_REDDIT_CLIENT_SECRET")
+        if client and secret and self.base == "https://www.reddit.com":
+            auth = base64.b64encode(f"{client}:{secret}".encode()).decode()
+            yield FormRequest(
+                "https://www.reddit.com/api/v1/access_token",
+                formdata={"grant_type": "client_credentials"},
+                headers={"Authorization": f"Basic {auth}"},
+                callback=self.parse_token, errback=self.on_error, meta={"source": "reddit-oauth"},
+            )  # fmt: skip
+            return
+        for request in self.first_requests():
+            yield request
+
+    def parse_token(self, response: Response) -> Iterator[Request]:
+        """Switch to the OAuth host with the app-only token, then start."""
+        self.token = str(json.loads(response.body)["access_token"])
+        self.base = "https://oauth.reddit.com"
+        yield from self.first_requests()
+
+    def first_requests(self) -> Iterator[Request]:
+        """First pages of listings and searches, and the study's single threads."""
+        for name in self.subreddits:
+            yield self._listing(f"/r/{name}/{self.listing}.json", {}, f"r/{name}")
+        for search in self.searches:
+            within = search.get("subreddit")
+            path = f"/r/{within}/search.json" if within else "/search.json"
+            params = {"q": search["query"], "sort": search.get("sort", "new"),
+                      "t": search.get("time", "all"), "restrict_sr": "1" if within else "0"}  # fmt: skip
+            yield self._listing(path, params, f"search:{search['query']}")
+        for url in self.thread_urls:
+            thread = _THREAD_ID.search(url)
+            sub = _SUBREDDIT.search(url)
+            if thread:
+                source = f"r/{sub.group(1)}" if sub else "reddit-thread"
+                yield from self._thread(thread.group(1), source)
+
+    def _get(
+        self, path: str, params: dict[str, str], meta: dict[str, Any], callback: Any
+    ) -> Request:
+        query = urlencode({**params, "raw_json": "1"})
+        headers = {"Authorization": f"bearer {self.token}"} if self.token else {}
+        return Request(f"{self.base}{path}?{query}", callback, errback=self.on_error,
+                       headers=headers, meta=meta, dont_filter=True)  # fmt: skip
+
+    def _listing(self, path: str, params: dict[str, str], source: str, page: int = 1) -> Request:
+        meta = {"source": source, "path": path, "params": params, "page": page}
+        return self._get(path, {**params, "limit": "100"}, meta, self.parse_listing)
+
+    def parse_listing(self, response: Response) -> Iterator[RedditItem | Request]:
+        """Items of one listing page; the next page while ``after`` is set."""
+        meta = response.meta
+        try:
+            page = parse_listing(json.loads(response.body))
+        except ValueError:
+            self.note(meta["source"], "errors/bad_json")
+            return
+        self.note(meta["source"], "feeds_polled")
+        for thing in page.things:
+            kind = {"t3": "reddit_post", "t1": "reddit_comment"}.get(thing.get("kind", ""))
+            if kind is None:
+                continue
+            self.note(meta["source"], "listing_items")
+            if kind == "reddit_post" and self.expand:
+                yield from self._thread(str(thing["data"]["id"]), meta["source"])
+            else:
+                yield reddit_item(kind, thing["data"], None, meta["source"], self.base)
+        if page.after and meta["page"] < MAX_PAGES:
+            params = {**meta["params"], "after": page.after}
+            yield self._listing(meta["path"], params, meta["source"], meta["page"] + 1)
+
+    def _thread(self, thread_id: str, source: str) -> Iterator[Request]:
+        link_id = f"t3_{thread_id}"
+        if link_id in self.threads:
+            return
+        self.threads[link_id] = _Thread(ThreadAssembler(link_id), source, outstanding=1)
+        meta = {"source": source, "link_id": link_id}
+        yield self._get(f"/comments/{thread_id}.json", {"sort": "confidence", "limit": "500"},
+                        meta, self.parse_thread)  # fmt: skip
+
+    def parse_thread(self, response: Response) -> Iterator[RedditItem | Request]:
+        """A thread page or a "continue this thread" page."""
+        yield from self._add(response, lambda t, payload: t.assembler.add_thread_page(payload))
+
+    def parse_morechildren(self, response: Response) -> Iterator[RedditItem | Request]:
+        """A ``/api/morechildren`` response."""
+        yield from self._add(response, lambda t, payload: t.assembler.add_morechildren(payload))
+
+    def _add(self, response: Response, add: Any) -> Iterator[RedditItem | Request]:
+        thread = self.threads[response.meta["link_id"]]
+        self.note(thread.source, "pages_fetched")
+        try:
+            add(thread, json.loads(response.body))
+        except ValueError:
+            self.note(thread.source, "errors/bad_json")
+        yield from self._advance(thread, response.meta["link_id"])
+
+    def _advance(self, thread: _Thread, link_id: str) -> Iterator[RedditItem | Request]:
+        thread.outstanding -= 1
+        meta = {"source": thread.source, "link_id": link_id}
+        thread_id = link_id.removeprefix("t3_")
+        while batch := thread.assembler.next_morechildren():
+            thread.outstanding += 1
+            params = {"api_type": "json", "link_id": link_id, "children": ",".join(batch),
+                      "sort": "confidence"}  # fmt: skip
+            yield self._get("/api/morechildren.json", params, meta, self.parse_morechildren)
+        for comment in thread.assembler.next_continuations():
+            thread.outstanding += 1
+            yield self._get(f"/comments/{thread_id}/_/{comment}.json",
+                            {"sort": "confidence", "limit": "500"}, meta, self.parse_thread)  # fmt: skip
+        if thread.outstanding == 0:
+            for kind, data, depth in thread.assembler.things():
+                yield reddit_item(kind, data, depth, thread.source, self.base)
+
+    def on_error(self, failure: Failure) -> Iterator[RedditItem | Request]:  # type: ignore[override]
+        """Count the failure; a failed part of a thread still lets the rest of it be written."""
+        super().on_error(failure)
+        request = getattr(failure, "request", None)
+        link_id = request.meta.get("link_id") if request is not None else None
+        if link_id in self.threads:
+            yield from self._advance(self.threads[link_id], link_id)
