@@ -7,7 +7,10 @@ Each command is a thin shell over ``pipeline`` functions; the command modules in
 from __future__ import annotations
 
 from flows.app import app
-from flows.commands import core  # noqa: F401  (registers init, import, sql, status, demo)
+from flows.commands import (
+    core,  # noqa: F401  (registers init, import, sql, status, demo)
+    frames,  # noqa: F401  (registers frames check/classify/train/evaluate)
+)
 
 __all__ = ["app", "main"]
 
