@@ -10,6 +10,7 @@ from flows.app import app
 from flows.commands import (  # each module registers its commands
     core,  # noqa: F401  (init, import, sql, status, demo)
     crawl,  # noqa: F401  (crawl, extract)
+    frames,  # noqa: F401  (frames check/classify/train/evaluate)
     spread,  # noqa: F401  (export, report)
 )
 

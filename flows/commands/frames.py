@@ -1,0 +1,260 @@
+"""The ``framewatch frames`` commands: check, classify, train and evaluate codebooks."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any, TextIO
+
+import numpy as np
+import typer
+
+from flows.app import StudyOption, app, console, reports_errors, study_settings
+from models.classifier import (
+    classifier_paths,
+    cross_validate,
+    label_matrix,
+    save_classifier,
+    train_classifier,
+)
+from models.codebook import Codebook, load_codebook
+from models.evaluation import LabelledSet, evaluate, format_report, read_labels
+from pipeline.config import Settings, find_study_file, load_settings
+from pipeline.errors import FramewatchError, InputFileError, UsageError
+from pipeline.frames import classifier_folder, load_detector
+
+frames_app = typer.Typer(
+    help=(
+        "Codebooks and frame detection: check a codebook, code text, train and evaluate.\n\n"
+        "[bold]Example:[/bold] framewatch frames classify --codebook ai_distillation -"
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+app.add_typer(frames_app, name="frames")
+
+CodebookOption = Annotated[
+    str | None,
+    typer.Option(
+        "--codebook",
+        "-c",
+        help="Codebook id (ai_distillation, policy_frames) or a .yaml file. "
+        "Default: the study's [models] codebook, else ai_distillation.",
+        show_default=False,
+    ),
+]
+LabelsOption = Annotated[
+    Path, typer.Option("--labels", "-l", help="CSV with columns text and labels (ids split by ;).")
+]
+
+
+def _optional_settings(study: Path | None) -> Settings | None:
+    """The study's settings, or None when there is no study here (and none was named)."""
+    if study is not None:
+        return study_settings(study)
+    try:
+        return load_settings(find_study_file(None))
+    except FramewatchError:
+        return None
+
+
+def _codebook(ref: str | None, settings: Settings | None) -> Codebook:
+    if ref is not None:
+        return load_codebook(ref, Path.cwd())
+    if settings is not None:
+        return load_codebook(settings.models.codebook, settings.root)
+    return load_codebook("ai_distillation")
+
+
+def _embedder(settings: Settings | None) -> Any:
+    from models.embedder import DEFAULT_MODEL, Embedder
+
+    return Embedder(settings.models.embedding if settings else DEFAULT_MODEL)
+
+
+@frames_app.command()
+@reports_errors
+def check(
+    codebook: Annotated[str, typer.Argument(help="Codebook id or path to a .yaml codebook file.")],
+) -> None:
+    """Validate a codebook file and summarise its frames.
+
+    Errors name the file, the line and the fix.
+
+    [bold]Example:[/bold] framewatch frames check my_codebook.yaml
+    """
+    book = load_codebook(codebook, Path.cwd())
+    console.print(f"[bold]{book.ref}[/bold]: {len(book.frames)} frames, OK")
+    for frame in book.frames:
+        console.print(
+            f"  {frame.id:<22} {len(frame.prototypes):>3} prototypes  {len(frame.cues):>3} cues"
+            f"  {len(frame.counter_cues):>3} counter-cues  {frame.label}",
+            highlight=False,
+        )
+
+
+@frames_app.command()
+@reports_errors
+def classify(
+    file: Annotated[
+        str, typer.Argument(help="Text file, one sentence per line; - for stdin.")
+    ] = "-",
+    codebook: CodebookOption = None,
+    study: StudyOption = None,
+) -> None:
+    """Code arbitrary text: one JSON line per input line with every frame's score.
+
+    Each line holds the text, the score of every frame, the frames detected, the frames the text
+    rebuts, and the top frame (or null). Uses the study's trained classifier when it has one.
+
+    [bold]Example:[/bold] echo "They stole our model" | framewatch frames classify --codebook ai_distillation -
+    """
+    settings = _optional_settings(study)
+    book = _codebook(codebook, settings)
+    texts = [line.strip() for line in _open_text(file) if line.strip()]
+    detector = _detector(book, settings)
+    scores = detector.score(texts, detector.embedder.embed(texts))
+    for row, text in enumerate(texts):
+        record = {
+            "text": text,
+            "scores": {
+                f: round(float(p), 4)
+                for f, p in zip(scores.frame_ids, scores.probs[row], strict=True)
+            },
+            "frames": [
+                f for f, hit in zip(scores.frame_ids, scores.detected[row], strict=True) if hit
+            ],
+            "rebutted": [
+                f for f, hit in zip(scores.frame_ids, scores.rebutted[row], strict=True) if hit
+            ],
+            "top": scores.top(row),
+        }
+        sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def _open_text(file: str) -> Iterator[str]:
+    if file == "-":
+        yield from sys.stdin
+        return
+    path = Path(file)
+    try:
+        handle: TextIO = path.open(encoding="utf-8")
+    except OSError as exc:
+        raise InputFileError(f"{path}: cannot read it ({exc.strerror})") from exc
+    with handle:
+        yield from handle
+
+
+def _detector(book: Codebook, settings: Settings | None) -> Any:
+    from models.cues import load_spacy
+    from models.detector import build_detector
+
+    embedder = _embedder(settings)
+    if settings is not None:
+        return load_detector(settings, codebook=book, embedder=embedder)
+    return build_detector(book, embedder, load_spacy())
+
+
+@frames_app.command()
+@reports_errors
+def train(
+    labels: LabelsOption,
+    codebook: CodebookOption = None,
+    study: StudyOption = None,
+) -> None:
+    """Train a classifier on labelled sentences and store it beside the study's codebook.
+
+    Texts with one frame each train a single-label classifier; texts with several, a multi-label
+    one. Detection (framewatch analyze, frames classify) then uses it for that codebook version.
+
+    [bold]Example:[/bold] framewatch frames train --codebook ai_distillation --labels coded.csv
+    """
+    settings = study_settings(study)
+    book = _codebook(codebook, settings)
+    labelled = read_labels(labels, book.frame_ids)
+    embedder = _embedder(settings)
+    model = train_classifier(
+        embedder.embed(labelled.texts),
+        labelled.labels,
+        book.frame_ids,
+        single_label=labelled.single_label,
+        codebook_ref=book.ref,
+        embedding_model=embedder.model_id,
+    )
+    weights, info = classifier_paths(classifier_folder(settings), book.id, book.version)
+    save_classifier(model, weights, info)
+    mode = "single-label" if model.single_label else "multi-label"
+    console.print(
+        f"Trained a {mode} classifier on {len(labelled.texts)} texts: [bold]{model.model_id}[/bold]"
+    )
+    console.print(f"Stored in {weights}", highlight=False)
+
+
+@frames_app.command("evaluate")
+@reports_errors
+def evaluate_(
+    labels: LabelsOption,
+    codebook: CodebookOption = None,
+    cv: Annotated[
+        int, typer.Option(help="Cross-validate training on the labels with this many folds.")
+    ] = 0,
+    train_file: Annotated[
+        Path | None,
+        typer.Option("--train", help="Train on this labels file, evaluate on --labels."),
+    ] = None,
+    study: StudyOption = None,
+) -> None:
+    """Per-frame precision, recall and F1, macro-F1 and a confusion table.
+
+    Without --cv or --train, evaluates the detector as it stands (the study's trained classifier,
+    else prototypes and cues) on the labels file.
+
+    [bold]Example:[/bold] framewatch frames evaluate --labels coded.csv --cv 5
+    """
+    if cv and train_file is not None:
+        raise UsageError("use either --cv K or --train FILE, not both")
+    if cv == 1 or cv < 0:
+        raise UsageError("--cv needs at least 2 folds, e.g. --cv 5")
+    settings = _optional_settings(study)
+    book = _codebook(codebook, settings)
+    labelled = read_labels(labels, book.frame_ids)
+    gold = label_matrix(labelled.labels, book.frame_ids)
+    predicted, proba = _predictions(book, settings, labelled, cv, train_file)
+    report = evaluate(book.frame_ids, gold, predicted, proba)
+    for line in format_report(report):
+        console.print(line, highlight=False, markup=False)
+
+
+def _predictions(
+    book: Codebook,
+    settings: Settings | None,
+    labelled: LabelledSet,
+    cv: int,
+    train_file: Path | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Predictions to evaluate: cross-validated, from a model trained on --train, or as stands."""
+    if cv:
+        vectors = _embedder(settings).embed(labelled.texts)
+        return cross_validate(
+            vectors, labelled.labels, book.frame_ids, folds=cv, single_label=labelled.single_label
+        )
+    if train_file is not None:
+        training = read_labels(train_file, book.frame_ids)
+        embedder = _embedder(settings)
+        model = train_classifier(
+            embedder.embed(training.texts),
+            training.labels,
+            book.frame_ids,
+            single_label=training.single_label,
+            codebook_ref=book.ref,
+            embedding_model=embedder.model_id,
+        )
+        from models.classifier import decide
+
+        proba = model.predict_proba(embedder.embed(labelled.texts))
+        return decide(proba, model.thresholds, model.single_label), proba
+    detector = _detector(book, settings)
+    scores = detector.score(labelled.texts, detector.embedder.embed(labelled.texts))
+    return scores.detected, scores.probs

@@ -1,0 +1,298 @@
+"""Supervised frame classifiers trained on sentence embeddings.
+
+One logistic regression per frame (one-vs-rest) over the embeddings of labelled sentences or
+headlines. The regularisation strength is chosen by inner cross-validation and each frame's decision
+threshold is the one that maximises its F1 on out-of-fold predictions, so the stored probabilities
+stay those of a plain logistic regression while the thresholds are calibrated. In single-label mode
+a sentence carries at most its most probable frame.
+
+A trained classifier is stored as two files beside the study's codebook in the data folder: an
+``.npz`` of the weights and a ``.json`` of what it was trained on. Both are written to temporary
+files first and renamed, so a failed training leaves the previous classifier untouched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pipeline.errors import ModelError
+
+C_GRID = (0.5, 2.0, 8.0, 32.0)
+INNER_FOLDS = 3
+
+
+@dataclass(frozen=True)
+class FrameClassifier:
+    """A trained one-vs-rest classifier.
+
+    Attributes:
+        codebook_ref: The codebook it codes (``codebook.ai_distillation.v1``).
+        frame_ids: Column order of its probabilities.
+        coef: Weights, one row per frame.
+        intercept: Bias per frame.
+        thresholds: Decision threshold per frame.
+        single_label: Whether a sentence carries at most one frame.
+        embedding_model: The embedding model its inputs must come from.
+        meta: Training facts (examples per frame, C, when).
+    """
+
+    codebook_ref: str
+    frame_ids: list[str]
+    coef: np.ndarray
+    intercept: np.ndarray
+    thresholds: np.ndarray
+    single_label: bool
+    embedding_model: str
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def digest(self) -> str:
+        """Eight hex digits that change whenever the weights change."""
+        data = self.coef.astype(np.float32).tobytes() + self.intercept.astype(np.float32).tobytes()
+        return hashlib.sha1(data).hexdigest()[:8]
+
+    @property
+    def model_id(self) -> str:
+        """Versioned id written to ``frame_mentions.model``."""
+        return f"{self.codebook_ref}.classifier-{self.digest}@{self.embedding_model}"
+
+    def predict_proba(self, vectors: np.ndarray) -> np.ndarray:
+        """Probability of each frame (columns) for each embedding (rows)."""
+        logits = np.asarray(vectors, dtype=np.float64) @ self.coef.T + self.intercept
+        result: np.ndarray = 1.0 / (1.0 + np.exp(-logits))
+        return result
+
+
+def train_classifier(
+    vectors: np.ndarray,
+    labels: Sequence[set[str]],
+    frame_ids: list[str],
+    *,
+    single_label: bool,
+    codebook_ref: str,
+    embedding_model: str,
+) -> FrameClassifier:
+    """Train one logistic regression per frame on labelled embeddings.
+
+    Args:
+        vectors: Embeddings of the labelled texts.
+        labels: The frames of each text (empty for none).
+        frame_ids: The codebook's frames; frames without examples are never predicted.
+        single_label: Whether each text carries at most one frame.
+        codebook_ref: Versioned codebook name.
+        embedding_model: Id of the model that made ``vectors``.
+
+    Raises:
+        ModelError: When fewer than two frames have examples.
+    """
+    targets = label_matrix(labels, frame_ids)
+    present = [f for f in range(len(frame_ids)) if 0 < targets[:, f].sum() < len(labels)]
+    if len(present) < 2 and not (len(present) == 1 and (targets.sum(axis=1) == 0).any()):
+        raise ModelError("a classifier needs examples of at least two frames (or of none)")
+    c_value = _choose_c(vectors, targets, present, single_label)
+    dim = vectors.shape[1]
+    coef, intercept = np.zeros((len(frame_ids), dim)), np.full(len(frame_ids), -30.0)
+    for f in present:
+        coef[f], intercept[f] = _fit_binary(vectors, targets[:, f], c_value)
+    out_of_fold = _cross_val_proba(vectors, targets, present, c_value, single_label)
+    thresholds = np.full(len(frame_ids), 0.5)
+    from models.detector import best_threshold
+
+    if not single_label:
+        for f in present:
+            thresholds[f] = best_threshold(out_of_fold[:, f], targets[:, f])
+    meta = {
+        "examples": {frame_ids[f]: int(targets[:, f].sum()) for f in range(len(frame_ids))},
+        "texts": len(labels),
+        "C": c_value,
+        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    return FrameClassifier(
+        codebook_ref,
+        list(frame_ids),
+        coef,
+        intercept,
+        thresholds,
+        single_label,
+        embedding_model,
+        meta,
+    )
+
+
+def label_matrix(labels: Sequence[set[str]], frame_ids: list[str]) -> np.ndarray:
+    """Boolean matrix: text (rows) carries frame (columns)."""
+    return np.array([[f in row for f in frame_ids] for row in labels], dtype=bool).reshape(
+        len(labels), len(frame_ids)
+    )
+
+
+def _fit_binary(vectors: np.ndarray, target: np.ndarray, c_value: float) -> tuple[Any, Any]:
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=c_value, max_iter=2000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(vectors, target)
+    return model.coef_[0], model.intercept_[0]
+
+
+def _cross_val_proba(
+    vectors: np.ndarray,
+    targets: np.ndarray,
+    present: list[int],
+    c_value: float,
+    single_label: bool,
+    folds: int = INNER_FOLDS,
+) -> np.ndarray:
+    """Out-of-fold probabilities for every text and frame."""
+    proba = np.zeros(targets.shape)
+    for train, test in fold_indices(targets, folds, seed=7):
+        for f in present:
+            if 0 < targets[train, f].sum() < len(train):
+                w, b = _fit_binary(vectors[train], targets[train, f], c_value)
+                proba[test, f] = 1.0 / (1.0 + np.exp(-(vectors[test] @ w + b)))
+    return proba
+
+
+def _choose_c(
+    vectors: np.ndarray, targets: np.ndarray, present: list[int], single_label: bool
+) -> float:
+    """The regularisation strength with the best out-of-fold macro-F1."""
+    from models.evaluation import macro_f1
+
+    best, best_score = C_GRID[0], -1.0
+    for c_value in C_GRID:
+        proba = _cross_val_proba(vectors, targets, present, c_value, single_label)
+        predicted = decide(proba, np.full(targets.shape[1], 0.5), single_label)
+        score = macro_f1(targets[:, present], predicted[:, present])
+        if score > best_score:
+            best, best_score = c_value, score
+    return best
+
+
+def decide(proba: np.ndarray, thresholds: np.ndarray, single_label: bool) -> np.ndarray:
+    """Which frames each text carries: above threshold, and only the best one when single-label."""
+    hits: np.ndarray = proba >= thresholds
+    if single_label and proba.size:
+        best = np.zeros_like(hits)
+        best[np.arange(len(proba)), proba.argmax(axis=1)] = True
+        hits &= best
+    return hits
+
+
+def fold_indices(
+    targets: np.ndarray, folds: int, seed: int = 0
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Stratified (by first label) train/test index pairs for k-fold cross-validation."""
+    from sklearn.model_selection import StratifiedKFold
+
+    strata = np.where(targets.any(axis=1), targets.argmax(axis=1), -1)
+    counts = np.unique(strata, return_counts=True)[1]
+    folds = max(2, min(folds, int(counts.min()) if counts.min() >= 2 else folds))
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return list(splitter.split(np.zeros(len(strata)), strata))
+
+
+def classifier_paths(folder: Path, codebook_id: str, version: str) -> tuple[Path, Path]:
+    """Where a codebook's classifier lives: ``FOLDER/ID.vVERSION.classifier.{npz,json}``."""
+    stem = folder / f"{codebook_id}.v{version}.classifier"
+    return stem.with_suffix(".npz"), stem.with_suffix(".json")
+
+
+def save_classifier(classifier: FrameClassifier, weights: Path, info: Path) -> None:
+    """Write a classifier's two files atomically (temporary files, then rename)."""
+    weights.parent.mkdir(parents=True, exist_ok=True)
+    tmp_weights = weights.with_name(weights.name + ".tmp.npz")
+    tmp_info = info.with_name(info.name + ".tmp")
+    np.savez(
+        tmp_weights,
+        coef=classifier.coef,
+        intercept=classifier.intercept,
+        thresholds=classifier.thresholds,
+    )
+    document = {
+        "codebook": classifier.codebook_ref,
+        "frame_ids": classifier.frame_ids,
+        "single_label": classifier.single_label,
+        "embedding_model": classifier.embedding_model,
+        "model_id": classifier.model_id,
+        **classifier.meta,
+    }
+    tmp_info.write_text(json.dumps(document, indent=2), encoding="utf-8")
+    os.replace(tmp_weights, weights)
+    os.replace(tmp_info, info)
+
+
+def load_classifier(weights: Path, info: Path) -> FrameClassifier | None:
+    """Read a stored classifier; None when there is none.
+
+    Raises:
+        ModelError: When the files exist but cannot be read.
+    """
+    if not (weights.is_file() and info.is_file()):
+        return None
+    try:
+        document = json.loads(info.read_text(encoding="utf-8"))
+        with np.load(weights) as arrays:
+            coef, intercept = arrays["coef"], arrays["intercept"]
+            thresholds = arrays["thresholds"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise ModelError(
+            f"{weights}: the stored classifier cannot be read ({exc}); "
+            "run `framewatch frames train` again or delete the file"
+        ) from exc
+    meta = {k: v for k, v in document.items() if k in {"examples", "texts", "C", "trained_at"}}
+    return FrameClassifier(
+        document["codebook"],
+        list(document["frame_ids"]),
+        coef,
+        intercept,
+        thresholds,
+        bool(document["single_label"]),
+        document["embedding_model"],
+        meta,
+    )
+
+
+def cross_validate(
+    vectors: np.ndarray,
+    labels: Sequence[set[str]],
+    frame_ids: list[str],
+    *,
+    folds: int = 5,
+    single_label: bool,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Out-of-fold predictions of :func:`train_classifier` over k folds.
+
+    Returns:
+        Boolean predictions and probabilities, texts × frames, each from a model that did not see
+        the text.
+    """
+    targets = label_matrix(labels, frame_ids)
+    predicted = np.zeros(targets.shape, dtype=bool)
+    proba = np.zeros(targets.shape)
+    for train, test in fold_indices(targets, folds, seed=seed):
+        model = train_classifier(
+            vectors[train],
+            [labels[i] for i in train],
+            frame_ids,
+            single_label=single_label,
+            codebook_ref="cv",
+            embedding_model="cv",
+        )
+        proba[test] = model.predict_proba(vectors[test])
+        predicted[test] = decide(proba[test], model.thresholds, single_label)
+    return predicted, proba

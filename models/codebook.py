@@ -1,0 +1,234 @@
+"""Codebooks: versioned YAML files that define the frames of a study.
+
+A codebook names its frames and, for each, a definition, cue phrases (matched on lemmas), counter-cues
+(phrases that rebut the frame), prototype sentences and the actors it usually concerns. The shipped
+codebooks live in ``models/codebooks/``; a study can point ``[models] codebook`` at its own file.
+Errors name the file, the line and the fix, in the manner of ``study.toml`` errors.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from pipeline.errors import ModelError
+
+CODEBOOK_DIR = Path(__file__).parent / "codebooks"
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+MIN_PROTOTYPES = 3
+
+
+class CodebookError(ModelError):
+    """A codebook file is missing, is not valid YAML, or breaks the codebook schema."""
+
+
+class _Lined(dict[str, Any]):
+    """A YAML mapping that remembers its own line and the line of each key."""
+
+    line: int = 0
+    key_lines: dict[str, int]
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A safe YAML loader whose mappings are :class:`_Lined`."""
+
+
+def _construct_lined(loader: _LineLoader, node: yaml.MappingNode) -> Any:
+    data = _Lined()
+    data.line = node.start_mark.line + 1
+    data.key_lines = {
+        str(key.value): key.start_mark.line + 1
+        for key, _ in node.value
+        if isinstance(key, yaml.ScalarNode)
+    }
+    yield data
+    data.update({str(k): v for k, v in loader.construct_mapping(node, deep=True).items()})
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_lined)
+
+
+class Frame(BaseModel):
+    """One frame of a codebook."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    label: str
+    definition: str
+    prototypes: tuple[str, ...]
+    cues: tuple[str, ...] = ()
+    patterns: tuple[tuple[dict[str, Any], ...], ...] = ()
+    counter_cues: tuple[str, ...] = ()
+    actors: tuple[str, ...] = ()
+
+
+class Codebook(BaseModel):
+    """A versioned set of frames.
+
+    Attributes:
+        id: Short name, e.g. ``ai_distillation``.
+        version: Version string; bump it whenever frames, cues or prototypes change.
+        rejections: Phrases that rebut whatever frame a sentence's cues name ("misunderstands").
+        background: Frame-free sentences on the same subject, used to calibrate the detector.
+        actors: Canonical actor name → the names that refer to it in text.
+        cue_weight: Log-odds added to a frame's score when one of its cues matches.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    version: str
+    description: str = ""
+    frames: tuple[Frame, ...] = Field(min_length=2)
+    background: tuple[str, ...] = ()
+    rejections: tuple[str, ...] = ()
+    actors: dict[str, tuple[str, ...]] = {}
+    cue_weight: float = 1.0
+    source: str = ""
+
+    @property
+    def ref(self) -> str:
+        """Versioned resource name, e.g. ``codebook.ai_distillation.v1``."""
+        return f"codebook.{self.id}.v{self.version}"
+
+    @property
+    def frame_ids(self) -> list[str]:
+        """The frame ids in codebook order."""
+        return [frame.id for frame in self.frames]
+
+
+@dataclass(frozen=True)
+class _Problem:
+    line: int
+    where: str
+    message: str
+
+
+def resolve_codebook_path(ref: str, root: Path | None = None) -> Path:
+    """Find a codebook: a path to a YAML file (relative to ``root``) or a shipped codebook id.
+
+    Raises:
+        CodebookError: When neither exists.
+    """
+    candidate = Path(ref).expanduser()
+    if root is not None and not candidate.is_absolute():
+        candidate = root / candidate
+    if candidate.suffix in {".yaml", ".yml"} or candidate.is_file():
+        if not candidate.is_file():
+            raise CodebookError(f"{candidate}: no such codebook file; check [models] codebook")
+        return candidate
+    shipped = CODEBOOK_DIR / f"{ref}.yaml"
+    if shipped.is_file():
+        return shipped
+    known = ", ".join(list_codebooks())
+    raise CodebookError(
+        f'unknown codebook "{ref}"; use one of {known} or a path to a .yaml codebook file'
+    )
+
+
+def list_codebooks() -> list[str]:
+    """Ids of the codebooks shipped with framewatch."""
+    return sorted(path.stem for path in CODEBOOK_DIR.glob("*.yaml"))
+
+
+def load_codebook(ref: str, root: Path | None = None) -> Codebook:
+    """Load and validate a codebook.
+
+    Args:
+        ref: A shipped codebook id (``ai_distillation``) or a path to a YAML file.
+        root: Folder that relative paths are resolved against (the study folder).
+
+    Raises:
+        CodebookError: With ``FILE:LINE: where: what; fix`` for the first problems found.
+    """
+    path = resolve_codebook_path(ref, root)
+    try:
+        raw = yaml.load(
+            path.read_text(encoding="utf-8"), Loader=_LineLoader
+        )  # a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 0
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise CodebookError(
+            f"{path}:{line}: not valid YAML ({problem}); check the indentation and quote "
+            "text that contains a colon"
+        ) from exc
+    if not isinstance(raw, _Lined):
+        raise CodebookError(f"{path}:1: a codebook is a mapping with id, version and frames")
+    problems = _schema_problems(raw) or _semantic_problems(raw)
+    if problems:
+        lines = [f"{path}:{p.line}: {p.where}: {p.message}" for p in problems[:5]]
+        raise CodebookError("; ".join(lines))
+    return Codebook.model_validate({**raw, "source": str(path)})
+
+
+def _schema_problems(raw: _Lined) -> list[_Problem]:
+    try:
+        Codebook.model_validate(dict(raw))
+    except ValidationError as exc:
+        return [_schema_problem(raw, error) for error in exc.errors()]
+    return []
+
+
+def _schema_problem(raw: _Lined, error: Any) -> _Problem:
+    loc = tuple(error["loc"])
+    line: int = raw.line
+    node: Any = raw
+    for part in loc:
+        if isinstance(node, _Lined) and isinstance(part, str):
+            line = node.key_lines.get(part, node.line)
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+            line = node.line if isinstance(node, _Lined) else line
+        else:
+            break
+    where = ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in loc).replace(".[", "[")
+    message = error["msg"]
+    if error["type"] == "missing":
+        message = f"{where.rsplit('.', 1)[-1]} is missing; add it"
+    elif error["type"] == "extra_forbidden":
+        message = "unknown key; remove it or check its spelling"
+    return _Problem(line, where or "codebook", message)
+
+
+def _semantic_problems(raw: _Lined) -> list[_Problem]:
+    problems: list[_Problem] = []
+    if not _ID.match(str(raw["id"])):
+        problems.append(_Problem(raw.key_lines["id"], "id", "use lower-case letters, digits, _"))
+    seen: set[str] = set()
+    actors = set((raw.get("actors") or {}).keys())
+    for index, frame in enumerate(raw["frames"]):
+        where, line = f"frames[{index}]", frame.line
+        frame_id = str(frame["id"])
+        if not _ID.match(frame_id):
+            problems.append(_Problem(line, where, f'frame id "{frame_id}": use a-z, 0-9 and _'))
+        if frame_id in seen:
+            problems.append(_Problem(line, where, f'frame id "{frame_id}" appears twice'))
+        seen.add(frame_id)
+        if len(frame["prototypes"]) < MIN_PROTOTYPES:
+            problems.append(
+                _Problem(
+                    frame.key_lines["prototypes"],
+                    f"{where}.prototypes",
+                    f"frame {frame_id} has {len(frame['prototypes'])} prototype sentences; "
+                    f"write at least {MIN_PROTOTYPES}",
+                )
+            )
+        for actor in frame.get("actors") or ():
+            if actors and actor not in actors:
+                problems.append(
+                    _Problem(
+                        frame.key_lines["actors"],
+                        f"{where}.actors",
+                        f'actor "{actor}" is not in the codebook\'s actors; add it there',
+                    )
+                )
+    return problems

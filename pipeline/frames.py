@@ -1,0 +1,382 @@
+"""The framing stage: which frames each sentence carries, who voices them, per-document shares.
+
+Reads ``sentences`` (from the NLP stage) and their vectors in ``embeddings``, embeds the sentences
+that have none yet, scores them with the study's codebook and writes ``frame_mentions``,
+``frame_rebuttals`` and ``doc_frames``. A document is framed once per codebook version; it is framed
+again only when its sentences or the detector model change (a new codebook version, or a classifier
+trained with ``framewatch frames train``), so a re-run does no repeated work. Each batch of
+documents is written in one transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from models.classifier import classifier_paths, load_classifier
+from models.codebook import Codebook, load_codebook
+from models.detector import FrameDetector, FrameScores, build_detector
+from pipeline.config import Settings
+from pipeline.errors import ModelError
+from pipeline.store import record_run, utcnow
+
+BATCH_DOCUMENTS = 500
+
+
+@dataclass
+class FramingCounts:
+    """What one framing run did."""
+
+    documents: int = 0
+    sentences: int = 0
+    embedded: int = 0
+    mentions: int = 0
+    rebuttals: int = 0
+
+
+def classifier_folder(settings: Settings) -> Path:
+    """Where trained classifiers live: ``DATA/codebooks``."""
+    return settings.data_path / "codebooks"
+
+
+def study_codebook(settings: Settings) -> Codebook:
+    """The codebook named in ``[models] codebook``."""
+    return load_codebook(settings.models.codebook, settings.root)
+
+
+def load_detector(
+    settings: Settings, *, codebook: Codebook | None = None, embedder: Any = None, nlp: Any = None
+) -> FrameDetector:
+    """The study's detector: its codebook, its trained classifier if any, cues and embeddings.
+
+    Raises:
+        ModelError: When a stored classifier was trained on another embedding model.
+    """
+    from models.cues import load_spacy
+    from models.embedder import Embedder
+
+    codebook = codebook or study_codebook(settings)
+    embedder = embedder or Embedder(settings.models.embedding)
+    classifier = load_classifier(
+        *classifier_paths(classifier_folder(settings), codebook.id, codebook.version)
+    )
+    if classifier is not None and classifier.embedding_model != embedder.model_id:
+        raise ModelError(
+            f"the classifier for {codebook.ref} was trained on {classifier.embedding_model}, but the "
+            f"study embeds with {embedder.model_id}; run `framewatch frames train` again"
+        )
+    return build_detector(codebook, embedder, nlp or load_spacy(settings.models.spacy), classifier)
+
+
+def frame_study(settings: Settings, con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Run the framing stage for a study and log it in ``runs`` (what a Prefect task calls).
+
+    Returns:
+        The counts of :class:`FramingCounts` as a dict.
+    """
+    detector = load_detector(settings)
+    params = {"codebook": detector.codebook.ref, "model": detector.model_id}
+    with record_run(con, "frames", params) as run:
+        counts = frame_sentences(con, detector, run_id=run.run_id)
+        run.counts.update(asdict(counts))
+        run.versions["codebook"] = detector.codebook.ref
+        run.versions["frames_model"] = detector.model_id
+    return asdict(counts)
+
+
+def frame_sentences(
+    con: duckdb.DuckDBPyConnection,
+    detector: FrameDetector,
+    *,
+    batch_documents: int = BATCH_DOCUMENTS,
+    run_id: str | None = None,
+) -> FramingCounts:
+    """Frame every document whose framing is missing or out of date.
+
+    Args:
+        con: A writable connection with the ``sentences``, ``embeddings`` and ``documents`` tables.
+        detector: The detector (its embedder must be the one stored vectors came from).
+        batch_documents: Documents per transaction.
+        run_id: ``runs.run_id`` to record in ``framed_documents``.
+
+    Returns:
+        Counts of documents, sentences, newly embedded sentences, mentions and rebuttals written.
+    """
+    register_frames(con, detector)
+    counts = FramingCounts()
+    pending = pending_documents(con, detector)
+    for start in range(0, len(pending), batch_documents):
+        batch = pending[start : start + batch_documents]
+        _frame_batch(con, detector, batch, counts, run_id)
+    return counts
+
+
+def register_frames(con: duckdb.DuckDBPyConnection, detector: FrameDetector) -> None:
+    """Write the codebook's frames (with the current thresholds) into ``frames``."""
+    book = detector.codebook
+    thresholds = _thresholds(detector)
+    rows = [
+        (
+            book.id,
+            book.version,
+            f.id,
+            f.label,
+            f.definition,
+            list(f.cues),
+            list(f.actors),
+            float(thresholds[i]),
+            detector.model_id,
+            utcnow(),
+        )
+        for i, f in enumerate(book.frames)
+    ]
+    con.execute("BEGIN TRANSACTION")
+    con.execute(
+        "DELETE FROM frames WHERE codebook = ? AND codebook_version = ?", [book.id, book.version]
+    )
+    con.executemany("INSERT INTO frames VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    con.execute("COMMIT")
+
+
+def _thresholds(detector: FrameDetector) -> np.ndarray:
+    if detector.classifier is not None:
+        return detector.classifier.thresholds
+    return detector.calibration.thresholds
+
+
+def pending_documents(con: duckdb.DuckDBPyConnection, detector: FrameDetector) -> list[str]:
+    """Documents with sentences whose framing for this codebook version and model is missing."""
+    book = detector.codebook
+    rows = con.execute(
+        """
+        WITH counted AS (SELECT doc_id, count(*) AS n FROM sentences GROUP BY doc_id)
+        SELECT c.doc_id FROM counted c
+        LEFT JOIN framed_documents f
+          ON f.doc_id = c.doc_id AND f.codebook = ? AND f.codebook_version = ?
+        WHERE f.doc_id IS NULL OR f.model <> ? OR f.sentences <> c.n
+        ORDER BY c.doc_id
+        """,
+        [book.id, book.version, detector.model_id],
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def _frame_batch(
+    con: duckdb.DuckDBPyConnection,
+    detector: FrameDetector,
+    doc_ids: list[str],
+    counts: FramingCounts,
+    run_id: str | None,
+) -> None:
+    """Score one batch of documents and replace its framing rows in one transaction."""
+    table = load_sentences(con, doc_ids, detector.embedding_model)
+    missing = table["vector"].isna().to_numpy() if len(table) else np.zeros(0, dtype=bool)
+    vectors = _vectors(table, detector, missing)
+    scores = detector.score(table["text"].tolist(), vectors)
+    actors = actor_patterns(detector.codebook)
+    targets = [
+        name_target(text, actors, speaker)
+        for text, speaker in zip(table["text"], table["speaker"], strict=True)
+    ]
+    table = table.assign(target=targets)
+    mentions, rebuttals = framing_rows(table, scores, detector)
+    shares = document_shares(mentions, table, detector.codebook)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        _store_embeddings(con, table[missing], vectors[missing], detector.embedding_model)
+        _replace_rows(con, detector, doc_ids, mentions, rebuttals, shares, table, run_id)
+        con.execute("COMMIT")
+    except duckdb.Error:
+        con.execute("ROLLBACK")
+        raise
+    counts.documents += len(doc_ids)
+    counts.sentences += len(table)
+    counts.embedded += int(missing.sum())
+    counts.mentions += len(mentions)
+    counts.rebuttals += len(rebuttals)
+
+
+def load_sentences(
+    con: duckdb.DuckDBPyConnection, doc_ids: Sequence[str], model: str
+) -> pd.DataFrame:
+    """Sentences of some documents with their speaker (or fallback) and stored vector (or NaN)."""
+    frame = con.execute(
+        """
+        SELECT s.doc_id, s.sentence_idx, s.text, s.text_hash,
+               coalesce(s.speaker, CASE WHEN d.kind = 'article' THEN d.outlet
+                                        ELSE coalesce(d.author, d.outlet) END) AS speaker,
+               CASE WHEN s.speaker IS NOT NULL THEN coalesce(s.speaker_kind, 'reported')
+                    WHEN d.kind = 'article' THEN 'outlet' ELSE 'author' END AS speaker_kind,
+               e.vector
+        FROM sentences s
+        JOIN documents d ON d.doc_id = s.doc_id
+        LEFT JOIN embeddings e ON e.text_hash = s.text_hash AND e.model = ?
+        WHERE s.doc_id IN (SELECT unnest(?::VARCHAR[]))
+        ORDER BY s.doc_id, s.sentence_idx
+        """,
+        [model, list(doc_ids)],
+    ).df()
+    return frame
+
+
+def _vectors(table: pd.DataFrame, detector: FrameDetector, missing: np.ndarray) -> np.ndarray:
+    """Stored vectors, with the missing ones embedded now."""
+    embedder = detector.embedder
+    if embedder is None:
+        raise ModelError("the detector has no embedder to embed sentences that have no vector")
+    dimension = int(embedder.dimension)
+    vectors = np.zeros((len(table), dimension), dtype=np.float32)
+    stored = np.flatnonzero(~missing)
+    if stored.size:
+        vectors[stored] = np.stack(
+            [np.asarray(v, dtype=np.float32) for v in table["vector"][~missing]]
+        )
+    if missing.any():
+        vectors[missing] = embedder.embed(table["text"][missing].tolist())
+    return vectors
+
+
+def framing_rows(
+    table: pd.DataFrame, scores: FrameScores, detector: FrameDetector
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rows of ``frame_mentions`` (detected frames) and ``frame_rebuttals`` for scored sentences."""
+    book = detector.codebook
+    base = table[["doc_id", "sentence_idx", "speaker", "speaker_kind", "target"]]
+    mention_parts, rebuttal_parts = [], []
+    for f, frame_id in enumerate(scores.frame_ids):
+        hit = scores.detected[:, f]
+        if hit.any():
+            part = base[hit].assign(
+                frame_id=frame_id,
+                score=scores.probs[hit, f],
+                evidence=[scores.evidence[i][f] for i in np.flatnonzero(hit)],
+            )
+            mention_parts.append(part)
+        rebutted = scores.rebutted[:, f]
+        if rebutted.any():
+            rebuttal_parts.append(base[rebutted].assign(frame_id=frame_id))
+    common = {"codebook": book.id, "codebook_version": book.version, "model": detector.model_id}
+    mention_cols = ["doc_id", "sentence_idx", "frame_id", "score", "evidence", "speaker"]
+    mention_cols += ["speaker_kind", "target", "codebook", "codebook_version", "model"]
+    rebuttal_cols = [c for c in mention_cols if c not in {"score", "evidence"}]
+    mentions = _concat(mention_parts, mention_cols[:8]).assign(**common)[mention_cols]
+    rebuttals = _concat(rebuttal_parts, rebuttal_cols[:6]).assign(**common)[rebuttal_cols]
+    return mentions, rebuttals
+
+
+def _concat(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    return pd.concat(parts, ignore_index=True)
+
+
+def document_shares(mentions: pd.DataFrame, table: pd.DataFrame, book: Codebook) -> pd.DataFrame:
+    """Rows of ``doc_frames``: mentions per document and frame over the document's sentences."""
+    sentences = table.groupby("doc_id").size().rename("sentences")
+    counted = mentions.groupby(["doc_id", "frame_id"]).size().rename("mentions").reset_index()
+    counted = counted.join(sentences, on="doc_id")
+    counted["share"] = counted["mentions"] / counted["sentences"]
+    counted["codebook"], counted["codebook_version"] = book.id, book.version
+    columns = ["doc_id", "frame_id", "codebook", "codebook_version", "mentions", "sentences"]
+    return counted[[*columns, "share"]]
+
+
+def _store_embeddings(
+    con: duckdb.DuckDBPyConnection, table: pd.DataFrame, vectors: np.ndarray, model: str
+) -> None:
+    if not len(table):
+        return
+    rows = pd.DataFrame(
+        {"text_hash": table["text_hash"].to_numpy(), "model": model, "vector": list(vectors)}
+    ).drop_duplicates("text_hash")
+    con.register("new_embeddings", rows)
+    con.execute(
+        "INSERT INTO embeddings (text_hash, model, vector) "
+        "SELECT text_hash, model, vector FROM new_embeddings ON CONFLICT DO NOTHING"
+    )
+    con.unregister("new_embeddings")
+
+
+def _replace_rows(
+    con: duckdb.DuckDBPyConnection,
+    detector: FrameDetector,
+    doc_ids: list[str],
+    mentions: pd.DataFrame,
+    rebuttals: pd.DataFrame,
+    shares: pd.DataFrame,
+    table: pd.DataFrame,
+    run_id: str | None,
+) -> None:
+    """Delete a batch's old framing rows for this codebook version and insert the new ones."""
+    book = detector.codebook
+    key = [list(doc_ids), book.id, book.version]
+    where = "doc_id IN (SELECT unnest(?::VARCHAR[])) AND codebook = ? AND codebook_version = ?"
+    for name in ("frame_mentions", "frame_rebuttals", "doc_frames", "framed_documents"):
+        con.execute(f"DELETE FROM {name} WHERE {where}", key)
+    for name, rows in (
+        ("frame_mentions", mentions),
+        ("frame_rebuttals", rebuttals),
+        ("doc_frames", shares),
+    ):
+        if len(rows):
+            con.register("new_rows", rows)
+            con.execute(f"INSERT INTO {name} ({', '.join(rows.columns)}) SELECT * FROM new_rows")
+            con.unregister("new_rows")
+    sentences = table.groupby("doc_id").size()
+    done = [
+        (
+            doc_id,
+            book.id,
+            book.version,
+            detector.model_id,
+            int(sentences.get(doc_id, 0)),
+            utcnow(),
+            run_id,
+        )
+        for doc_id in doc_ids
+    ]
+    con.executemany("INSERT INTO framed_documents VALUES (?, ?, ?, ?, ?, ?, ?)", done)
+
+
+ActorPatterns = tuple[tuple[str, re.Pattern[str]], ...]
+
+
+def name_target(text: str, actors: ActorPatterns, speaker: str | None) -> str | None:
+    """The first codebook actor named in a sentence that is not its speaker, or None.
+
+    Args:
+        text: The sentence.
+        actors: From :func:`actor_patterns`.
+        speaker: The sentence's speaker (an actor name or alias, an outlet, a Reddit author).
+    """
+    speaker_actor = _actor_of(speaker or "", actors)
+    best: tuple[int, str] | None = None
+    for actor, pattern in actors:
+        if actor == speaker_actor:
+            continue
+        match = pattern.search(text)
+        if match and (best is None or match.start() < best[0]):
+            best = (match.start(), actor)
+    return best[1] if best else None
+
+
+def _actor_of(name: str, actors: ActorPatterns) -> str | None:
+    for actor, pattern in actors:
+        if pattern.search(name):
+            return actor
+    return None
+
+
+def actor_patterns(book: Codebook) -> ActorPatterns:
+    """One word-bounded pattern per codebook actor, matching its name and aliases."""
+    return tuple(
+        (actor, re.compile(r"\b(?:" + "|".join(re.escape(a) for a in (actor, *aliases)) + r")\b"))
+        for actor, aliases in book.actors.items()
+    )
