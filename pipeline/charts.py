@@ -64,8 +64,9 @@ SELECT d.week, coalesce(tp.label, 'topic ' || t.topic_id) AS topic,
 FROM doc_topics t
 JOIN dated_documents d USING (doc_id)
 JOIN weekly w USING (week)
-LEFT JOIN topics tp USING (topic_id)
+LEFT JOIN topics tp ON tp.model = t.model AND tp.topic_id = t.topic_id
 WHERE t.topic_id >= 0 AND d.week BETWEEN ? AND ?
+  AND t.model IN (SELECT model FROM topic_model_current)
 GROUP BY ALL
 ORDER BY topic, d.week""",
 }

@@ -104,8 +104,8 @@ TABLES: dict[str, str] = {
         FROM doc_topics t
         JOIN dated_documents d USING (doc_id)
         JOIN weekly w USING (week)
-        LEFT JOIN topics tp USING (topic_id)
-        WHERE d.week BETWEEN ? AND ?
+        LEFT JOIN topics tp ON tp.model = t.model AND tp.topic_id = t.topic_id
+        WHERE d.week BETWEEN ? AND ? AND t.model IN (SELECT model FROM topic_model_current)
         GROUP BY d.week, t.topic_id
         ORDER BY d.week, documents DESC, t.topic_id
     """,
@@ -122,8 +122,9 @@ TABLES: dict[str, str] = {
         FROM doc_topics t
         JOIN dated_documents d USING (doc_id)
         JOIN documents doc USING (doc_id)
-        LEFT JOIN topics tp USING (topic_id)
+        LEFT JOIN topics tp ON tp.model = t.model AND tp.topic_id = t.topic_id
         WHERE d.week BETWEEN ? AND ? AND t.topic_id >= 0
+          AND t.model IN (SELECT model FROM topic_model_current)
         GROUP BY t.topic_id, d.doc_id, t.probability
         QUALIFY rank <= {TOP_N}
         ORDER BY t.topic_id, rank

@@ -2,8 +2,9 @@
 -- "which outlet used which framing first, and how did it spread, week by week?", and table macros
 -- for the questions researchers ask most. Weeks are ISO weeks (YYYY-Www) of published_at in UTC;
 -- documents without a date are left out. "kind" is news (articles) or reddit (posts and comments).
--- A document is an "original" when it heads its duplicate cluster (dup_cluster = doc_id): the
--- de-duplicated figures count syndicated copies once, at their origin.
+-- A document is an "original" when it heads its exact-copy cluster (dup_cluster) and its
+-- near-duplicate cluster (near_dup_cluster, 0003): the de-duplicated figures count syndicated and
+-- lightly edited copies once, at their origin.
 
 CREATE VIEW dated_documents AS
 SELECT
@@ -13,10 +14,11 @@ SELECT
     published_at,
     strftime(published_at, '%G-W%V')                     AS week,
     CAST(date_trunc('week', published_at) AS DATE)       AS week_start,
-    coalesce(dup_cluster, doc_id) = doc_id               AS is_original
+    coalesce(dup_cluster, doc_id) = doc_id
+      AND coalesce(near_dup_cluster, doc_id) = doc_id    AS is_original
 FROM documents
 WHERE published_at IS NOT NULL;
-COMMENT ON VIEW dated_documents IS 'Documents with a date, with ISO week, week start (Monday), kind news/reddit and whether they are the original of their duplicate cluster.';
+COMMENT ON VIEW dated_documents IS 'Documents with a date, with ISO week, week start (Monday), kind news/reddit and whether they are the original of their exact and near-duplicate clusters.';
 
 CREATE VIEW frame_document_weeks AS
 WITH per_document AS (
@@ -279,6 +281,10 @@ JOIN frame_mentions m ON m.doc_id = d.doc_id AND m.frame_id IN (frame_a, frame_b
 GROUP BY d.week, d.outlet, d.kind
 ORDER BY d.week, d.outlet;
 
+CREATE VIEW topic_model_current AS
+SELECT model FROM topics GROUP BY model ORDER BY max(added_run) DESC NULLS LAST, model LIMIT 1;
+COMMENT ON VIEW topic_model_current IS 'The topic model of the latest topic run: the one exports, the report and topic_emerging use.';
+
 CREATE VIEW topic_emerging AS
 WITH span AS (
     SELECT min(week_start) AS lo, max(week_start) AS hi FROM dated_documents
@@ -289,7 +295,7 @@ weeks AS (
 counts AS (
     SELECT t.topic_id, d.week_start, count(*) AS documents
     FROM doc_topics t JOIN dated_documents d USING (doc_id)
-    WHERE t.topic_id >= 0
+    WHERE t.topic_id >= 0 AND t.model IN (SELECT model FROM topic_model_current)
     GROUP BY ALL
 ),
 grid AS (
@@ -304,11 +310,13 @@ with_trailing AS (
     FROM grid
 )
 SELECT
-    strftime(week_start, '%G-W%V')                                      AS week,
-    topic_id,
-    documents,
-    round(coalesce(trailing_mean, 0), 2)                                AS trailing_mean,
-    round(documents / nullif(trailing_mean, 0), 2)                      AS growth,
-    documents >= 3 AND documents >= 2 * coalesce(trailing_mean, 0)      AS emerging
-FROM with_trailing;
-COMMENT ON VIEW topic_emerging IS 'Per topic and ISO week: documents, the mean of the four weeks before, growth against it, and emerging = at least 3 documents and at least twice the trailing mean.';
+    strftime(w.week_start, '%G-W%V')                                    AS week,
+    w.topic_id,
+    tp.label,
+    w.documents,
+    round(coalesce(w.trailing_mean, 0), 2)                              AS trailing_mean,
+    round(w.documents / nullif(w.trailing_mean, 0), 2)                  AS growth,
+    w.documents >= 3 AND w.documents >= 2 * coalesce(w.trailing_mean, 0) AS emerging
+FROM with_trailing w
+LEFT JOIN topics tp ON tp.topic_id = w.topic_id AND tp.model IN (SELECT model FROM topic_model_current);
+COMMENT ON VIEW topic_emerging IS 'Per topic of the current topic model and ISO week: documents, the mean of the four weeks before, growth against it, and emerging = at least 3 documents and at least twice the trailing mean.';
