@@ -7,7 +7,7 @@ Each command is a thin shell over ``pipeline`` functions; the command modules in
 from __future__ import annotations
 
 from flows.app import app
-from flows.commands import core  # noqa: F401  (registers init, import, sql, status, demo)
+from flows.commands import analyze, core  # noqa: F401  (register their commands)
 
 __all__ = ["app", "main"]
 
