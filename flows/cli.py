@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flows.app import app
 from flows.commands import (  # each module registers its commands
+    analyze,  # noqa: F401  (analyze)
     core,  # noqa: F401  (init, import, sql, status, demo)
     crawl,  # noqa: F401  (crawl, extract)
     frames,  # noqa: F401  (frames check/classify/train/evaluate)

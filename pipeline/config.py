@@ -1,7 +1,8 @@
 """Study settings: one frozen :class:`Settings` object loaded from ``study.toml``.
 
 The study file is TOML with the sections ``[study]``, ``[filters]``, ``[[outlets]]``, ``[reddit]``,
-``[crawl]``, ``[models]`` and ``[schedule]``; every key has a documented default (see ``framewatch init``). Values
+``[crawl]``, ``[models]``, ``[analysis]`` and ``[schedule]``; every key has a documented default (see
+``framewatch init``). Values
 are checked before anything runs: an unknown key, a wrong type or an impossible value raises
 :class:`~pipeline.errors.StudyError` naming the file, the key and the fix.
 """
@@ -200,6 +201,34 @@ class ModelsSection(BaseModel):
     codebook: str = "ai_distillation"
 
 
+class AnalysisSection(BaseModel):
+    """``[analysis]``: how ``framewatch analyze`` splits, embeds and clusters the documents."""
+
+    model_config = _FROZEN
+
+    backend: Literal["auto", "torch", "onnx", "onnx-int8"] = "auto"
+    batch_size: int = Field(default=64, ge=1, le=4096)
+    full_model: Literal["cues", "all"] = "cues"
+    max_doc_chars: int = Field(default=1_000_000, ge=1_000)
+    lead_chars: int = Field(default=1_200, ge=100)
+    sentence_embeddings: bool = True
+    topic_sample: int = Field(default=20_000, ge=100)
+    min_topic_size: int = Field(default=15, ge=2)
+    new_topic_threshold: float = Field(default=0.35, ge=0.0, le=1.0)
+    seed: int = 42
+    aliases: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("aliases")
+    @classmethod
+    def _non_empty_aliases(cls, value: dict[str, str]) -> dict[str, str]:
+        for alias, name in value.items():
+            if not alias.strip() or not name.strip():
+                raise ValueError(
+                    'aliases map a name to a non-empty canonical name, e.g. "Anthropic PBC" = "Anthropic"'
+                )
+        return value
+
+
 class Schedule(BaseModel):
     """``[schedule]``: cron expressions for the scheduled deployments."""
 
@@ -229,6 +258,7 @@ class Settings(BaseModel):
     reddit: RedditSection = RedditSection()
     crawl: CrawlSection = CrawlSection()
     models: ModelsSection = ModelsSection()
+    analysis: AnalysisSection = AnalysisSection()
     schedule: Schedule = Schedule()
 
     @model_validator(mode="after")
@@ -392,6 +422,7 @@ def _suggest(loc: tuple[Any, ...]) -> str:
         "reddit": RedditSection,
         "crawl": CrawlSection,
         "models": ModelsSection,
+        "analysis": AnalysisSection,
         "schedule": Schedule,
         "searches": RedditSearch,
     }

@@ -1,0 +1,229 @@
+"""Faster embedding backends: an ONNX export of the sentence-transformers model, fp32 and int8.
+
+The transformer is exported once with ``torch.onnx.export`` and quantised with onnxruntime's dynamic
+per-channel QInt8; the mean pooling and normalisation that sentence-transformers does are done here
+in numpy. On export both variants are compared with the torch vectors on a fixed calibration set and
+timed; the figures go into ``meta.json`` beside the files, and ``auto`` picks the fastest variant whose
+mean cosine to torch is at least :data:`MIN_AGREEMENT`. The files live in a cache folder (the study's
+``data/models``), never in git.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pipeline.errors import ModelError
+
+MIN_AGREEMENT = 0.99
+EXPORT_VERSION = 1
+_SUBJECTS = ("The company", "A spokesperson for the lab", "Critics", "The senator", "Researchers")
+_CLAIMS = (
+    "said the rival had copied its model by distilling millions of answers",
+    "argued that training on public outputs is ordinary industry practice",
+    "warned that cheaper models could threaten national security",
+    "accused the government of ignoring rising prices at the pump",
+    "wrote that the new vaccine cut hospital admissions by half",
+    "claimed the school board had banned books without a hearing",
+    "told reporters the border policy would be reviewed next month",
+    "noted that the trade deal lowers tariffs on steel and grain",
+)
+
+
+def calibration_texts() -> list[str]:
+    """Fixed texts the ONNX variants are checked on: short claims, questions and long paragraphs."""
+    texts = [f"{s} {c}." for s in _SUBJECTS for c in _CLAIMS]
+    texts += ["Is this theft or innovation?", "lol no", "Stock markets fell 3% on Tuesday."]
+    texts += [" ".join(texts[i : i + 12]) for i in range(0, 36, 6)]  # beyond the 256-token window
+    return texts
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One exported model file and how it compared with torch."""
+
+    backend: str
+    path: Path
+    agreement: float
+    min_agreement: float
+    texts_per_second: float
+
+
+class OnnxEncoder:
+    """Runs an exported transformer with onnxruntime and mean-pools like sentence-transformers."""
+
+    def __init__(self, onnx_path: Path, model_dir: str) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = os.cpu_count() or 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self._session = ort.InferenceSession(
+            str(onnx_path), options, providers=["CPUExecutionProvider"]
+        )
+        self._inputs = {i.name for i in self._session.get_inputs()}
+        config = json.loads((Path(onnx_path).parent / "meta.json").read_text(encoding="utf-8"))
+        self.dimension = int(config["dimension"])
+        self._tokenizer = Tokenizer.from_file(str(Path(model_dir) / "tokenizer.json"))
+        self._tokenizer.enable_truncation(max_length=int(config["max_seq_length"]))
+        self._tokenizer.enable_padding()
+
+    def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        """L2-normalised mean-pooled vectors, batched by length so padding stays small."""
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(texts), batch_size):
+            idx = order[start : start + batch_size]
+            out[idx] = self._encode_batch([texts[i] for i in idx])
+        return out
+
+    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+        encodings = self._tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        hidden = self._session.run(None, {k: v for k, v in feed.items() if k in self._inputs})[0]
+        weights = mask[:, :, None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return np.asarray(pooled / np.clip(norms, 1e-12, None), dtype=np.float32)
+
+
+def export_folder(cache_dir: Path, name: str) -> Path:
+    """The folder holding one model's ONNX files."""
+    return cache_dir / "onnx" / re.sub(r"[^\w.-]+", "_", name)
+
+
+def choose_variant(name: str, cache_dir: Path, backend: str) -> Variant | None:
+    """The ONNX variant to use for ``backend`` (exporting it first if needed).
+
+    Args:
+        name: The embedding model name from the study.
+        cache_dir: Where exported files are kept.
+        backend: ``onnx``, ``onnx-int8`` or ``auto``.
+
+    Returns:
+        The variant, or None when ``auto`` found no variant that agrees with torch.
+    """
+    variants = load_variants(export_folder(cache_dir, name)) or export_variants(name, cache_dir)
+    if backend != "auto":
+        return next(v for v in variants if v.backend == backend)
+    agreeing = [v for v in variants if v.agreement >= MIN_AGREEMENT]
+    return max(agreeing, key=lambda v: v.texts_per_second) if agreeing else None
+
+
+def load_variants(folder: Path) -> list[Variant]:
+    """The variants recorded in ``meta.json`` (empty when absent or from an older export)."""
+    meta_path = folder / "meta.json"
+    if not meta_path.exists():
+        return []
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    if meta.get("export_version") != EXPORT_VERSION:
+        return []
+    return [
+        Variant(v["backend"], folder / v["file"], v["agreement"], v["min_agreement"], v["speed"])
+        for v in meta["variants"]
+        if (folder / v["file"]).exists()
+    ]
+
+
+def export_variants(name: str, cache_dir: Path) -> list[Variant]:
+    """Export fp32 and int8 ONNX files, measure agreement with torch and speed, write meta.json."""
+    from models.embedder import load_sentence_transformer, resolve_model_path
+
+    model = load_sentence_transformer(name)
+    pooling = getattr(model[1], "pooling_mode", "") if len(model) > 1 else ""
+    if pooling != "mean":
+        raise ModelError(
+            f'model "{name}" pools with "{pooling}", not mean; use backend = "torch" in [analysis]'
+        )
+    folder = export_folder(cache_dir, name)
+    folder.mkdir(parents=True, exist_ok=True)
+    fp32, int8 = folder / "model.onnx", folder / "model-int8.onnx"
+    _export_transformer(model, fp32)
+    _quantize(fp32, int8)
+    texts = calibration_texts()
+    reference = np.asarray(model.encode(texts, normalize_embeddings=True, batch_size=32))
+    meta: dict[str, Any] = {
+        "export_version": EXPORT_VERSION,
+        "model": name,
+        "dimension": int(reference.shape[1]),
+        "max_seq_length": int(model.max_seq_length),
+        "variants": [],
+    }
+    (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    meta["torch_speed"] = _speed(lambda t: model.encode(t, batch_size=32), texts)
+    for backend, path in (("onnx", fp32), ("onnx-int8", int8)):
+        encoder = OnnxEncoder(path, resolve_model_path(name))
+        cosines = (encoder.encode(texts, 32) * reference).sum(axis=1)
+        meta["variants"].append(
+            {
+                "backend": backend,
+                "file": path.name,
+                "agreement": round(float(cosines.mean()), 5),
+                "min_agreement": round(float(cosines.min()), 5),
+                "speed": _speed(lambda t, e=encoder: e.encode(t, 32), texts),
+            }
+        )
+    (folder / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    return load_variants(folder)
+
+
+def _speed(encode: Any, texts: list[str]) -> float:
+    encode(texts[:8])  # warm-up
+    start = time.perf_counter()
+    encode(texts * 4)
+    return round(4 * len(texts) / (time.perf_counter() - start), 1)
+
+
+def _export_transformer(model: Any, path: Path) -> None:
+    import torch
+
+    transformer = model[0].auto_model.eval()
+
+    class _Keywords(torch.nn.Module):
+        # transformers 5 changed the positional order of the inputs: pass them by name.
+        def __init__(self) -> None:
+            super().__init__()
+            self.inner = transformer
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            return self.inner(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+
+    sample = model.tokenizer(["a sample sentence", "another"], padding=True, return_tensors="pt")
+    ids = sample["input_ids"]
+    args = (ids, sample["attention_mask"], sample.get("token_type_ids", torch.zeros_like(ids)))
+    axes = {0: "batch", 1: "tokens"}
+    with torch.no_grad():
+        torch.onnx.export(
+            _Keywords(),
+            args,
+            str(path),
+            input_names=["input_ids", "attention_mask", "token_type_ids"],
+            output_names=["last_hidden_state"],
+            dynamic_axes={
+                "input_ids": axes,
+                "attention_mask": axes,
+                "token_type_ids": axes,
+                "last_hidden_state": axes,
+            },
+            opset_version=17,
+            dynamo=False,
+        )
+
+
+def _quantize(source: Path, target: Path) -> None:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    # Per-channel weights: per-tensor QInt8 drifted to cosine ~0.97 on this model.
+    quantize_dynamic(str(source), str(target), per_channel=True, weight_type=QuantType.QInt8)

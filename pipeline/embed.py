@@ -1,0 +1,196 @@
+"""Embedding stage: document and sentence vectors, cached by text hash and model.
+
+A document is embedded through its *embedding text*: the title and the lead of the body, cut at a
+word boundary after ``analysis.lead_chars`` characters (all-MiniLM-L6-v2 reads 256 word pieces, about
+1,000 characters, so more text would be cut by the model anyway). Sentences are embedded as they are.
+Vectors go to ``embeddings`` keyed by ``(text_hash, model)``: a text seen before, under any document,
+is never embedded again, and a new model or backend computes only its own vectors. Missing texts are
+embedded in bounded batches, each written in its own transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from models.embedder import Embedder
+from pipeline.config import Settings
+from pipeline.documents import text_hash
+
+WRITE_BATCH = 2048
+
+
+def make_embedder(settings: Settings) -> Embedder:
+    """The study's embedder with the backend of ``[analysis] backend``."""
+    return Embedder(
+        settings.models.embedding,
+        backend=settings.analysis.backend,
+        batch_size=settings.analysis.batch_size,
+        cache_dir=settings.data_path / "models",
+    )
+
+
+def embedding_text(title: str | None, text: str | None, lead_chars: int) -> str:
+    """Title and lead of a document, cut at a word boundary after ``lead_chars`` characters."""
+    lead = " ".join((text or "").split())
+    if len(lead) > lead_chars:
+        cut = lead.rfind(" ", 0, lead_chars)
+        lead = lead[: cut if cut > lead_chars // 2 else lead_chars]
+    title = " ".join((title or "").split())
+    return f"{title}. {lead}" if title and lead else title or lead
+
+
+def embed_documents(
+    con: duckdb.DuckDBPyConnection, settings: Settings, embedder: Callable[[], Embedder]
+) -> dict[str, int]:
+    """Embed the documents the NLP stage kept (ok or truncated) that have no vector yet.
+
+    Args:
+        con: Writable study database.
+        settings: Study settings (``analysis.lead_chars``).
+        embedder: Returns the embedder; called only when something must be embedded.
+
+    Returns:
+        Counts: documents (given an embedding text now), embedded (vectors computed now), cached
+        (texts of those documents that already had a vector).
+    """
+    changed = con.execute(
+        "SELECT d.doc_id, d.content_hash, d.title, d.text FROM documents d "
+        "JOIN nlp_documents n USING (doc_id) LEFT JOIN doc_embedding_texts t USING (doc_id) "
+        "WHERE n.status IN ('ok', 'truncated') AND (t.doc_id IS NULL OR t.content_hash <> d.content_hash)"
+    ).fetchall()
+    lead = settings.analysis.lead_chars
+    texts = {doc_id: embedding_text(title, text, lead) for doc_id, _, title, text in changed}
+    if changed:
+        mapping = pa.table(
+            {
+                "doc_id": [row[0] for row in changed],
+                "content_hash": [row[1] for row in changed],
+                "text_hash": [text_hash(texts[row[0]]) for row in changed],
+            }
+        )
+        con.execute("BEGIN TRANSACTION")
+        con.register("mapping", mapping)
+        con.execute("INSERT OR REPLACE INTO doc_embedding_texts SELECT * FROM mapping")
+        con.unregister("mapping")
+        con.execute("COMMIT")
+    by_hash = {text_hash(t): t for t in texts.values()}
+    counts = embed_missing(con, by_hash, embedder)
+    return {"documents": len(changed), **counts}
+
+
+def embed_sentences(
+    con: duckdb.DuckDBPyConnection, embedder: Callable[[], Embedder], model_id: str
+) -> dict[str, int]:
+    """Embed the distinct sentence texts that have no vector for ``model_id``.
+
+    Returns:
+        Counts: embedded (vectors computed now), cached (distinct sentence texts already stored).
+    """
+    missing = con.execute(
+        "SELECT s.text_hash, any_value(s.text) FROM sentences s "
+        "WHERE NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.text_hash = s.text_hash AND e.model = ?) "
+        "GROUP BY s.text_hash",
+        [model_id],
+    ).fetchall()
+    total = scalar_int(con, "SELECT count(DISTINCT text_hash) FROM sentences")
+    counts = embed_missing(con, dict(missing), embedder, known_missing=True)
+    counts["cached"] = total - counts["embedded"]
+    return counts
+
+
+def embed_missing(
+    con: duckdb.DuckDBPyConnection,
+    by_hash: dict[str, str],
+    embedder: Callable[[], Embedder],
+    *,
+    known_missing: bool = False,
+) -> dict[str, int]:
+    """Embed the texts whose hash has no stored vector for the embedder's model."""
+    if not by_hash:
+        return {"embedded": 0, "cached": 0}
+    model = embedder()
+    hashes = list(by_hash)
+    if not known_missing:
+        stored = set(stored_hashes(con, model.model_id, hashes))
+        hashes = [h for h in hashes if h not in stored]
+    for start in range(0, len(hashes), WRITE_BATCH):
+        chunk = hashes[start : start + WRITE_BATCH]
+        write_vectors(con, model.model_id, chunk, model.embed([by_hash[h] for h in chunk]))
+    return {"embedded": len(hashes), "cached": len(by_hash) - len(hashes)}
+
+
+def stored_hashes(con: duckdb.DuckDBPyConnection, model_id: str, hashes: list[str]) -> list[str]:
+    """Which of ``hashes`` already have a vector for ``model_id``."""
+    con.register("wanted", pa.table({"text_hash": pa.array(hashes, pa.string())}))
+    rows = con.execute(
+        "SELECT text_hash FROM embeddings JOIN wanted USING (text_hash) WHERE model = ?", [model_id]
+    ).fetchall()
+    con.unregister("wanted")
+    return [row[0] for row in rows]
+
+
+def write_vectors(
+    con: duckdb.DuckDBPyConnection, model_id: str, hashes: list[str], vectors: np.ndarray
+) -> None:
+    """Insert one batch of vectors in a transaction."""
+    flat = pa.array(np.ascontiguousarray(vectors, dtype=np.float32).ravel())
+    table = pa.table(
+        {
+            "text_hash": pa.array(hashes, pa.string()),
+            "vector": pa.ListArray.from_arrays(
+                pa.array(np.arange(0, flat.length() + 1, vectors.shape[1], dtype=np.int32)), flat
+            ),
+        }
+    )
+    con.execute("BEGIN TRANSACTION")
+    con.register("new_vectors", table)
+    con.execute(
+        "INSERT OR IGNORE INTO embeddings (text_hash, model, vector) "
+        "SELECT text_hash, ?, vector FROM new_vectors",
+        [model_id],
+    )
+    con.unregister("new_vectors")
+    con.execute("COMMIT")
+
+
+def document_vectors(
+    con: duckdb.DuckDBPyConnection, model_id: str, where: str = "TRUE"
+) -> tuple[list[str], np.ndarray, list[str]]:
+    """Document vectors of one model: (doc_ids, matrix, embedding texts' hashes).
+
+    Args:
+        con: Study database.
+        model_id: ``embeddings.model``.
+        where: Extra SQL condition on ``documents d`` (e.g. the documents lacking a topic).
+    """
+    table: Any = con.execute(
+        "SELECT t.doc_id, t.text_hash, e.vector FROM doc_embedding_texts t "
+        "JOIN embeddings e ON e.text_hash = t.text_hash AND e.model = ? "
+        f"JOIN documents d ON d.doc_id = t.doc_id WHERE {where} ORDER BY t.doc_id",
+        [model_id],
+    ).to_arrow_table()
+    return (
+        table.column("doc_id").to_pylist(),
+        vectors_from_arrow(table.column("vector")),
+        table.column("text_hash").to_pylist(),
+    )
+
+
+def vectors_from_arrow(column: Any) -> np.ndarray:
+    """A list<float> Arrow column as an ``(n, dim)`` float32 matrix."""
+    chunks = column.combine_chunks() if hasattr(column, "combine_chunks") else column
+    if len(chunks) == 0:
+        return np.zeros((0, 0), dtype=np.float32)
+    values = np.asarray(chunks.flatten().to_numpy(zero_copy_only=False), dtype=np.float32)
+    return values.reshape(len(chunks), -1)
+
+
+def scalar_int(con: duckdb.DuckDBPyConnection, query: str) -> int:
+    """An integer query result (0 for NULL)."""
+    rows = con.execute(query).fetchall()
+    return int(rows[0][0] or 0) if rows else 0

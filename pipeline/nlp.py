@@ -1,0 +1,342 @@
+"""NLP stage: sentences, entities and speakers of every document not yet analysed.
+
+Every document is split by the fast pipeline (tokenizer + sentencizer + gazetteer); the full spaCy
+model (parser + NER) reads only the sentences that carry a reporting cue — a reporting verb,
+"according to" or a quotation mark — since those are the sentences whose speaker matters
+(``analysis.full_model = "all"`` makes it read everything). A document is analysed once per content
+and pipeline version; empty, punctuation-only and other-language documents are recorded with their
+status so they are counted and not looked at again.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from models.spacy_pipeline import BUILTIN_ALIASES, Pipelines, load_pipelines
+from pipeline.config import Settings
+from pipeline.documents import text_hash
+from pipeline.speakers import (
+    Attribution,
+    Context,
+    attribute,
+    entity_name,
+    has_cue,
+    normalise_name,
+)
+
+BATCH_DOCUMENTS = 200
+SHORT_TEXT_LETTERS = 40  # below this, language detection guesses; assume the study's language
+_LETTER_OR_DIGIT = re.compile(r"\w")
+
+
+@dataclass
+class DocumentInput:
+    """The columns of a document the stage reads."""
+
+    doc_id: str
+    kind: str
+    title: str | None
+    text: str | None
+    language: str | None
+    content_hash: str
+    parent_author: str | None
+
+
+@dataclass
+class BatchRows:
+    """Rows to write for one batch of documents."""
+
+    documents: list[dict[str, Any]] = field(default_factory=list)
+    sentences: list[dict[str, Any]] = field(default_factory=list)
+    entities: list[dict[str, Any]] = field(default_factory=list)
+    counts: Counter[str] = field(default_factory=Counter)
+
+
+def analyse_documents(
+    con: duckdb.DuckDBPyConnection, settings: Settings, pipelines: Pipelines | None = None
+) -> dict[str, int]:
+    """Analyse the documents that are new, changed, or analysed by an older pipeline.
+
+    Args:
+        con: Writable study database.
+        settings: The study settings (languages, [models] spacy, [analysis]).
+        pipelines: Preloaded pipelines (tests pass them to load spaCy once).
+
+    Returns:
+        Counts: documents, sentences, entities, words, full_model_sentences, speakers and one count
+        per skipped status (empty, punctuation, skipped_language, truncated).
+    """
+    aliases = sync_aliases(con, settings)
+    if pipelines is None:
+        pipelines = load_pipelines(settings.models.spacy, aliases, settings.analysis.max_doc_chars)
+    counts: Counter[str] = Counter()
+    pending = pending_documents(con, pipelines.version)
+    for start in range(0, len(pending), BATCH_DOCUMENTS):
+        docs = fetch_documents(con, pending[start : start + BATCH_DOCUMENTS])
+        rows = analyse_batch(docs, pipelines, settings)
+        write_rows(con, rows)
+        counts.update(rows.counts)
+    counts["documents"] += 0
+    return dict(counts)
+
+
+def sync_aliases(
+    con: duckdb.DuckDBPyConnection, settings: Settings
+) -> dict[str, tuple[str, str | None]]:
+    """Store the built-in and study aliases in ``entity_aliases``; return every alias there."""
+    rows: dict[str, tuple[str, str | None]] = dict(BUILTIN_ALIASES)
+    for alias, name in settings.analysis.aliases.items():
+        rows[normalise_name(alias, {}).lower()] = (name, None)
+    con.executemany(
+        "INSERT OR REPLACE INTO entity_aliases VALUES (?, ?, ?)",
+        [[alias, name, label] for alias, (name, label) in rows.items()],
+    )
+    stored = con.execute("SELECT alias, name, label FROM entity_aliases").fetchall()
+    return {str(alias).lower(): (name, label) for alias, name, label in stored}
+
+
+def pending_documents(con: duckdb.DuckDBPyConnection, version: str) -> list[str]:
+    """Ids of documents never analysed, changed since, or analysed by another pipeline version."""
+    rows = con.execute(
+        "SELECT d.doc_id FROM documents d LEFT JOIN nlp_documents n USING (doc_id) "
+        "WHERE n.doc_id IS NULL OR n.content_hash <> d.content_hash OR n.nlp_version <> ? "
+        "ORDER BY d.doc_id",
+        [version],
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def fetch_documents(con: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> list[DocumentInput]:
+    """The documents to analyse, with the author of a Reddit comment's parent."""
+    rows = con.execute(
+        "SELECT d.doc_id, d.kind, d.title, d.text, d.language, d.content_hash, p.author "
+        "FROM documents d LEFT JOIN documents p ON p.doc_id = d.parent_id "
+        "WHERE d.doc_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY d.doc_id",
+        [doc_ids],
+    ).fetchall()
+    return [DocumentInput(*row) for row in rows]
+
+
+def detect_language(doc: DocumentInput, default: str) -> str:
+    """The document's language: as given by the source, else detected from title and text."""
+    if doc.language:
+        return doc.language.lower()[:2]
+    sample = f"{doc.title or ''}\n{doc.text or ''}"[:2000]
+    if sum(ch.isalpha() for ch in sample) < SHORT_TEXT_LETTERS:
+        return default
+    import py3langid
+
+    return str(py3langid.classify(sample)[0])
+
+
+def document_status(doc: DocumentInput, settings: Settings) -> tuple[str, str | None]:
+    """(status, language) of a document before splitting it."""
+    text = doc.text or ""
+    if not text.strip():
+        return "empty", None
+    if not _LETTER_OR_DIGIT.search(text):
+        return "punctuation", None
+    language = detect_language(doc, settings.study.languages[0])
+    if language not in settings.study.languages:
+        return "skipped_language", language
+    if len(text) > settings.analysis.max_doc_chars:
+        return "truncated", language
+    return "ok", language
+
+
+def analyse_batch(docs: list[DocumentInput], pipelines: Pipelines, settings: Settings) -> BatchRows:
+    """Split, tag and attribute a batch of documents (pure: no database)."""
+    rows = BatchRows()
+    readable: list[tuple[DocumentInput, str]] = []
+    for doc in docs:
+        status, language = document_status(doc, settings)
+        rows.counts[status] += 1
+        if status in {"ok", "truncated"}:
+            readable.append((doc, language or ""))
+        else:
+            rows.documents.append(_doc_row(doc, status, language, 0, 0, pipelines.version))
+    texts = [(d.text or "")[: settings.analysis.max_doc_chars] for d, _ in readable]
+    split = [_sentences(fast_doc) for fast_doc in pipelines.fast.pipe(texts, batch_size=64)]
+    everything = settings.analysis.full_model == "all"
+    cue_texts = (s.text for spans in split for s in spans if everything or has_cue(s.text))
+    parsed = iter(pipelines.full.pipe(cue_texts, batch_size=128))
+    for (doc, language), spans in zip(readable, split, strict=True):
+        status = "truncated" if len(doc.text or "") > settings.analysis.max_doc_chars else "ok"
+        words = _add_sentences(rows, doc, spans, parsed, pipelines, everything)
+        rows.documents.append(_doc_row(doc, status, language, len(spans), words, pipelines.version))
+        rows.counts["words"] += words
+    rows.counts["documents"] += len(docs)
+    rows.counts["sentences"] += len(rows.sentences)
+    rows.counts["entities"] += len(rows.entities)
+    rows.counts["speakers"] += sum(1 for r in rows.sentences if r["speaker"])
+    return rows
+
+
+def _sentences(doc: Any) -> list[Any]:
+    """Non-blank sentences with surrounding whitespace trimmed; a line break also ends one."""
+    spans = []
+    for sent in doc.sents:
+        for part in _split_on_newlines(sent):
+            tokens = [t for t in part if not t.is_space]
+            if tokens and any(not t.is_punct for t in tokens):
+                spans.append(doc[tokens[0].i : tokens[-1].i + 1])
+    return spans
+
+
+def _split_on_newlines(sent: Any) -> Iterator[Any]:
+    start = sent.start
+    for token in sent:
+        if token.is_space and "\n" in token.text:
+            yield sent.doc[start : token.i]
+            start = token.i + 1
+    yield sent.doc[start : sent.end]
+
+
+def _add_sentences(
+    rows: BatchRows,
+    doc: DocumentInput,
+    spans: list[Any],
+    parsed: Iterator[Any],
+    pipelines: Pipelines,
+    everything: bool,
+) -> int:
+    """Append the sentence and entity rows of one document; return its word count."""
+    context = Context(aliases=pipelines.aliases)
+    words = 0
+    for idx, span in enumerate(spans):
+        words += sum(1 for t in span if not t.is_punct)
+        if everything or has_cue(span.text):
+            full = next(parsed)
+            rows.counts["full_model_sentences"] += 1
+            attribution = attribute(full, context)
+            entities = [_entity(e, span.start_char, pipelines) for e in full.ents]
+        else:
+            attribution = Attribution()
+            entities = _gazetteer(span, pipelines, context)
+        if doc.kind.startswith("reddit") and span.text.startswith(">"):
+            quoted = f"u/{doc.parent_author}" if doc.parent_author else None
+            attribution = Attribution(quoted, "quoted", None, ">")
+        rows.sentences.append(_sentence_row(doc.doc_id, idx, span, attribution))
+        rows.entities.extend({"doc_id": doc.doc_id, "sentence_idx": idx, **e} for e in entities)
+    return words
+
+
+def _entity(ent: Any, offset: int, pipelines: Pipelines) -> dict[str, Any]:
+    source = "gazetteer" if ent.ent_id_ else "model"
+    name = entity_name(ent, pipelines.aliases)
+    return {
+        "start_char": offset + ent.start_char,
+        "end_char": offset + ent.end_char,
+        "text": ent.text,
+        "label": ent.label_,
+        "name": name,
+        "source": source,
+    }
+
+
+def _gazetteer(span: Any, pipelines: Pipelines, context: Context) -> list[dict[str, Any]]:
+    """Alias-table names in a sentence the full model does not read."""
+    found = []
+    for alias, start, end in _alias_matches(span, pipelines):
+        name = pipelines.aliases[alias]
+        label = pipelines.labels[alias]
+        context.remember(name, label)
+        found.append(
+            {
+                "start_char": span.doc[start].idx,
+                "end_char": span.doc[end - 1].idx + len(span.doc[end - 1].text),
+                "text": span.doc[start:end].text,
+                "label": label,
+                "name": name,
+                "source": "gazetteer",
+            }
+        )
+    return found
+
+
+def _alias_matches(span: Any, pipelines: Pipelines) -> Iterator[tuple[str, int, int]]:
+    """Longest alias matches in a span, left to right, without overlaps."""
+    words = [t.lower_ for t in span]
+    i = 0
+    while i < len(words):
+        for size in range(min(pipelines.longest_alias, len(words) - i), 0, -1):
+            alias = " ".join(words[i : i + size])
+            if alias in pipelines.aliases and not span[i].is_lower:
+                yield alias, span.start + i, span.start + i + size
+                i += size - 1
+                break
+        i += 1
+
+
+def _sentence_row(doc_id: str, idx: int, span: Any, who: Attribution) -> dict[str, Any]:
+    return {
+        "doc_id": doc_id,
+        "sentence_idx": idx,
+        "text": span.text,
+        "start_char": span.start_char,
+        "end_char": span.end_char,
+        "text_hash": text_hash(span.text),
+        "speaker": who.speaker,
+        "speaker_kind": who.kind,
+        "speaker_via": who.via,
+        "cue": who.cue,
+    }
+
+
+def _doc_row(
+    doc: DocumentInput, status: str, language: str | None, sentences: int, words: int, version: str
+) -> dict[str, Any]:
+    return {
+        "doc_id": doc.doc_id,
+        "content_hash": doc.content_hash,
+        "status": status,
+        "language": language,
+        "sentences": sentences,
+        "words": words,
+        "nlp_version": version,
+    }
+
+
+_COLUMNS = {
+    "nlp_documents": "doc_id, content_hash, status, language, sentences, words, nlp_version",
+    "sentences": "doc_id, sentence_idx, text, start_char, end_char, text_hash, speaker, speaker_kind, speaker_via, cue",
+    "entities": "doc_id, sentence_idx, start_char, end_char, text, label, name, source",
+}
+
+
+def write_rows(con: duckdb.DuckDBPyConnection, rows: BatchRows) -> None:
+    """Replace the rows of the batch's documents in one transaction."""
+    ids = pa.table({"doc_id": pa.array([r["doc_id"] for r in rows.documents], pa.string())})
+    tables = {
+        "nlp_documents": rows.documents,
+        "sentences": rows.sentences,
+        "entities": rows.entities,
+    }
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.register("batch_ids", ids)
+        for table, records in tables.items():
+            con.execute(f"DELETE FROM {table} WHERE doc_id IN (SELECT doc_id FROM batch_ids)")
+            if records:
+                con.register("batch_rows", pa.Table.from_pylist(records))
+                con.execute(
+                    f"INSERT INTO {table} ({_COLUMNS[table]}) SELECT {_COLUMNS[table]} FROM batch_rows"
+                )
+                con.unregister("batch_rows")
+        con.execute(
+            "UPDATE documents SET language = n.language FROM nlp_documents n "
+            "WHERE documents.doc_id = n.doc_id AND documents.language IS NULL AND n.language IS NOT NULL "
+            "AND n.doc_id IN (SELECT doc_id FROM batch_ids)"
+        )
+        con.unregister("batch_ids")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
