@@ -3,26 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
-import re
-import subprocess
-import sys
-import time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from flows.app import StudyOption, app, console, reports_errors, study_settings
 from pipeline import crawling, ingest
-from pipeline.config import Settings
-from pipeline.errors import InputFileError, UsageError
-from pipeline.neardup import mark_near_duplicates
-from pipeline.store import connect, record_run, utcnow
-
-_LOGSTATS = re.compile(r"Crawled (\d+) pages .*scraped (\d+) items")
+from pipeline.errors import InputFileError
 
 
 class Only(StrEnum):
@@ -53,86 +43,14 @@ def crawl(
     [bold]Example:[/bold] framewatch crawl --study distillation-study --only news
     """
     settings = study_settings(study)
-    spiders = _spiders(settings, only)
-    stamp = f"{utcnow():%Y%m%dT%H%M%S}"
-    known_file = _write_known_urls(settings, stamp) if not refresh else None
-    stats: dict[str, dict[str, Any]] = {}
-    for spider in spiders:
-        plan = crawling.spider_plan(settings, spider, refresh=refresh, known_urls_file=known_file, stamp=stamp)  # fmt: skip
-        stats[spider] = run_spider(crawling.write_plan(plan), plan)
-    con = connect(settings.database_path)
-    try:
-        with record_run(con, "crawl", {"only": only.value, "refresh": refresh}) as run:
-            report = ingest.ingest_feed_files(con, settings.data_path, run.run_id)
-            near = mark_near_duplicates(con, settings.crawl.near_duplicate_threshold)
-            rows = crawling.coverage_rows(stats, report, crawling.study_sources(settings))
-            crawling.write_coverage(con, run.run_id, rows)
-            run.counts.update(files=report.files, items=report.items, stored=report.stored,
-                              already_stored=report.already_stored, near_duplicates=near)  # fmt: skip
-            if any(row.errors for row in rows):
-                run.status, run.message = "partial", "some requests failed; see crawl_runs"
-    finally:
-        con.close()
-    print_coverage(rows, report)
+    from flows.crawl import choose_spiders, crawl_flow
 
-
-def _spiders(settings: Settings, only: Only) -> list[str]:
-    news = any(o.kind != "reddit" for o in settings.outlets)
-    r = settings.reddit
-    reddit = bool(r.subreddits or r.searches or r.threads)
-    chosen = [
-        s for s, has in (("news", news), ("reddit", reddit)) if has and only.value in (s, "all")
-    ]
-    if not chosen:
-        raise UsageError(
-            "nothing to crawl: add [[outlets]] with feeds, or subreddits/searches/threads under "
-            "[reddit] in study.toml"
-        )
-    return chosen
-
-
-def _write_known_urls(settings: Settings, stamp: str) -> Path | None:
-    if not settings.database_path.exists():
-        return None
-    con = connect(settings.database_path, read_only=True)
-    try:
-        urls = ingest.known_urls(con)
-    finally:
-        con.close()
-    path = settings.data_path / crawling.CRAWL_DIR / "plans" / f"{stamp}-known-urls.txt"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(urls), encoding="utf-8")
-    return path
-
-
-def run_spider(plan_file: Path, plan: dict[str, Any]) -> dict[str, Any]:
-    """Run one spider in a subprocess with a progress line; return its final stats."""
-    log = Path(plan["settings"]["LOG_FILE"])
-    command = [sys.executable, "-m", "crawlers.run", str(plan_file)]
-    with console.status(f"{plan['spider']}: starting") as status:
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=dict(os.environ))  # fmt: skip
-        while process.poll() is None:
-            time.sleep(0.5)
-            status.update(f"{plan['spider']}: {_progress(log)}")
-        _, stderr = process.communicate()
-    stats_file = Path(plan["stats_file"])
-    if process.returncode != 0 or not stats_file.exists():
-        tail = stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
-        raise InputFileError(
-            f"the {plan['spider']} spider stopped with status {process.returncode} "
-            f"({' / '.join(tail) or 'no message'}); see {log}"
-        )
-    data: dict[str, Any] = json.loads(stats_file.read_text(encoding="utf-8"))
-    return data
-
-
-def _progress(log: Path) -> str:
-    try:
-        tail = log.read_text(encoding="utf-8", errors="replace")[-4000:]
-    except OSError:
-        return "starting"
-    found = _LOGSTATS.findall(tail)
-    return f"{found[-1][0]} pages fetched, {found[-1][1]} documents" if found else "running"
+    choose_spiders(
+        settings, only.value
+    )  # fail before Prefect starts when there is nothing to crawl
+    with console.status("Crawling (spiders run in their own processes)…"):
+        outcome = crawl_flow(str(settings.source), only=only.value, refresh=refresh)
+    print_coverage(outcome.coverage, outcome.report)
 
 
 def print_coverage(rows: list[crawling.Coverage], report: ingest.IngestReport) -> None:
