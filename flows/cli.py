@@ -12,6 +12,7 @@ from flows.commands import (  # each module registers its commands
     core,  # noqa: F401  (init, import, sql, status, demo)
     crawl,  # noqa: F401  (crawl, extract)
     frames,  # noqa: F401  (frames check/classify/train/evaluate)
+    schedule,  # noqa: F401  (serve, weekly)
     spread,  # noqa: F401  (export, report)
 )
 
