@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from models.embedder import Embedder
-from pipeline import embed, nlp, topics
+from pipeline import embed, frames, nlp, topics
 from pipeline.config import Settings, load_settings
 from pipeline.store import connect, record_run
 
@@ -78,11 +78,17 @@ def _embed_sentences(ctx: AnalysisContext) -> dict[str, int]:
     return embed.embed_sentences(ctx.con, ctx.embedder, ctx.model_id())
 
 
+def _frames(ctx: AnalysisContext) -> dict[str, int]:
+    detector = frames.load_detector(ctx.settings, embedder=ctx.embedder())
+    return asdict(frames.frame_sentences(ctx.con, detector, run_id=ctx.run_ids.get("frames")))
+
+
 STAGES: list[Stage] = [
     Stage("nlp", _nlp),
     Stage("embed_documents", _embed_documents),
     Stage("topics", _topics),
     Stage("embed_sentences", _embed_sentences),
+    Stage("frames", _frames),
 ]
 
 
