@@ -152,3 +152,38 @@ def _counts(raw: str | None) -> str:
     if not raw:
         return ""
     return ", ".join(f"{k} {v:,}" for k, v in json.loads(raw).items())
+
+
+def print_demo_summary(console: Console, con: duckdb.DuckDBPyConnection) -> None:
+    """Frame share by outlet and week, who used each frame first, and the topics."""
+    weeks = [
+        r[0] for r in con.execute("SELECT DISTINCT week FROM frame_weekly ORDER BY 1").fetchall()
+    ]
+    share = Table(
+        "outlet",
+        "frame",
+        *(w[-3:] for w in weeks),
+        title="Share of each outlet's documents carrying a frame, by ISO week",
+    )
+    cells: dict[tuple[str, str], dict[str, float]] = {}
+    for week, outlet, frame, value in con.execute(
+        "SELECT week, outlet, frame_id, share FROM frame_weekly ORDER BY outlet, frame_id"
+    ).fetchall():
+        cells.setdefault((outlet, frame), {})[week] = value
+    for (outlet, frame), by_week in cells.items():
+        share.add_row(outlet, frame, *(f"{by_week[w]:.0%}" if w in by_week else "" for w in weeks))
+    console.print(share)
+    first = Table("frame", "first used by", "on", "then", title="Who used each frame first")
+    for frame, outlets, first_at in con.execute(
+        "SELECT frame_id, list(outlet ORDER BY adoption_rank, outlet), min(first_at)"
+        " FROM frame_first_use GROUP BY frame_id ORDER BY min(first_at)"
+    ).fetchall():
+        first.add_row(frame, outlets[0], _day(first_at), ", ".join(outlets[1:]))
+    console.print(first)
+    topics = Table("topic", "label", "documents", "first seen", title="Topics")
+    for topic_id, label, size, seen in con.execute(
+        "SELECT topic_id, label, size, first_seen_week FROM topics"
+        " WHERE model IN (SELECT model FROM topic_model_current) AND topic_id >= 0 ORDER BY size DESC LIMIT 10"
+    ).fetchall():
+        topics.add_row(str(topic_id), label, str(size), seen or "")
+    console.print(topics)

@@ -242,7 +242,9 @@ def _register_outlets(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _assign_exact_duplicates(con: duckdb.DuckDBPyConnection) -> None:
-    # The earliest copy (by publication, then id) heads the cluster; re-running leaves it unchanged.
+    # Articles: the earliest copy (by publication, then id) heads the cluster; re-running leaves it
+    # unchanged. Reddit posts and comments are each their own original: two people writing "+1" is
+    # not syndication.
     con.execute(
         """
         UPDATE documents d SET dup_cluster = heads.head
@@ -250,10 +252,19 @@ def _assign_exact_duplicates(con: duckdb.DuckDBPyConnection) -> None:
             SELECT content_hash,
                    arg_min(doc_id, (coalesce(published_at, TIMESTAMP '9999-01-01'), doc_id)) AS head
             FROM documents
-            WHERE content_hash IN (SELECT content_hash FROM incoming_documents)
+            WHERE kind = 'article'
+              AND content_hash IN (SELECT content_hash FROM incoming_documents)
             GROUP BY content_hash
         ) heads
-        WHERE d.content_hash = heads.content_hash
+        WHERE d.kind = 'article'
+          AND d.content_hash = heads.content_hash
           AND d.dup_cluster IS DISTINCT FROM heads.head
+        """
+    )
+    con.execute(
+        """
+        UPDATE documents SET dup_cluster = doc_id
+        WHERE kind <> 'article' AND dup_cluster IS NULL
+          AND doc_id IN (SELECT doc_id FROM incoming_documents)
         """
     )

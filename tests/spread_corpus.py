@@ -227,7 +227,10 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
     con.executemany(
         "INSERT INTO topics (topic_id, model, label, keywords, size, first_seen_week, added_run)"
         " VALUES (?, 'test-model', ?, ?, ?, ?, 'r1')",
-        [(0, "copying claims", ["copy", "lab"], 5, "2026-W40"), (1, "engineering", ["model", "budget"], 4, "2026-W42")],
+        [
+            (0, "copying claims", ["copy", "lab"], 5, "2026-W40"),
+            (1, "engineering", ["model", "budget"], 4, "2026-W42"),
+        ],
     )
     con.executemany(
         "INSERT INTO doc_topics (doc_id, model, topic_id, probability) VALUES (?, 'test-model', ?, 1.0)",

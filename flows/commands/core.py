@@ -207,32 +207,3 @@ def status(wait: WaitOption = 120.0, study: StudyOption = None) -> None:
         output.print_status(console, con, settings)
     finally:
         con.close()
-
-
-@app.command()
-@reports_errors
-def demo(
-    folder: Annotated[Path, typer.Option("--dir", help="Where the demo study goes.")] = Path(
-        "framewatch-demo"
-    ),
-) -> None:
-    """Run framewatch end to end on the bundled demo study (no network needed).
-
-    Creates the study folder (or reuses it), imports the bundled sample corpus and prints a
-    summary of what the database holds.
-
-    [bold]Example:[/bold] framewatch demo --dir /tmp/fw-demo
-    """
-    study_file = folder / "study.toml"
-    if not study_file.exists():
-        write_study_template(folder, "distillation-demo")
-    settings = load_settings(study_file)
-    sample = Path(importer.__file__).parent / "samples" / "demo_corpus.jsonl"
-    run_import(settings, sample, importer.resolve_mapping(None, {}), fmt="jsonl")
-    con = connect(settings.database_path, read_only=True)
-    try:
-        output.print_status(console, con, settings)
-    finally:
-        con.close()
-    console.print(f"\nDatabase: {settings.database_path}")
-    console.print(f'Try: framewatch sql --study {folder} "SELECT * FROM documents_weekly"')

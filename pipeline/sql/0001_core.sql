@@ -56,7 +56,7 @@ COMMENT ON COLUMN documents.thread_id IS 'Reddit: fullname of the thread''s post
 COMMENT ON COLUMN documents.parent_id IS 'Reddit: fullname of the parent post or comment; NULL for posts and articles.';
 COMMENT ON COLUMN documents.depth IS 'Reddit: depth of a comment in its thread (0 = top-level comment).';
 COMMENT ON COLUMN documents.score IS 'Reddit: score (upvotes minus downvotes) when collected.';
-COMMENT ON COLUMN documents.dup_cluster IS 'doc_id of the first document of its duplicate cluster (syndicated or copied text); equals doc_id for originals.';
+COMMENT ON COLUMN documents.dup_cluster IS 'doc_id of the first article with the same text (syndicated or copied); equals doc_id for originals and for every Reddit post and comment.';
 COMMENT ON COLUMN documents.source IS 'How it arrived: crawl, import, reddit, reddit-dump.';
 COMMENT ON COLUMN documents.source_id IS 'The id the source gave it (e.g. the AllSides ID or Media Cloud stories_id).';
 COMMENT ON COLUMN documents.run_id IS 'runs.run_id of the command that stored it.';
