@@ -24,7 +24,21 @@ def command_names() -> list[str]:
 
 
 def test_expected_commands_exist() -> None:
-    assert {"init", "import", "sql", "status", "demo"} <= set(command_names())
+    assert {
+        "init",
+        "import",
+        "sql",
+        "status",
+        "demo",
+        "crawl",
+        "extract",
+        "analyze",
+        "frames",
+        "export",
+        "report",
+        "serve",
+        "weekly",
+    } <= set(command_names())
 
 
 @pytest.mark.parametrize("name", command_names())
@@ -141,16 +155,6 @@ def test_missing_study_and_bad_options(tmp_path: Path, corpus: Path, study: Path
     assert result.exit_code == 2 and "FIELD=COLUMN" in result.stderr
     result = runner.invoke(app, ["sql", "SELECT 1", "-s", str(study)])
     assert result.exit_code == 1 and "no database yet" in result.stderr
-
-
-def test_demo_imports_the_bundled_corpus(tmp_path: Path) -> None:
-    folder = tmp_path / "demo"
-    result = runner.invoke(app, ["demo", "--dir", str(folder)])
-    assert result.exit_code == 0, result.output
-    assert "stored 16 new documents" in result.output
-    assert "16 documents from 6 outlets" in result.output
-    rerun = runner.invoke(app, ["demo", "--dir", str(folder)])
-    assert "stored 0 new documents, 16 already stored" in rerun.output
 
 
 def test_export_and_report_options(study: Path, corpus: Path) -> None:
