@@ -213,7 +213,7 @@ class AnalysisSection(BaseModel):
     lead_chars: int = Field(default=1_200, ge=100)
     sentence_embeddings: bool = True
     topic_sample: int = Field(default=20_000, ge=100)
-    min_topic_size: int = Field(default=15, ge=2)
+    min_topic_size: int = Field(default=10, ge=2)
     new_topic_threshold: float = Field(default=0.35, ge=0.0, le=1.0)
     seed: int = 42
     aliases: dict[str, str] = Field(default_factory=dict)

