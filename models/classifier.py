@@ -207,8 +207,8 @@ def fold_indices(
 
 def classifier_paths(folder: Path, codebook_id: str, version: str) -> tuple[Path, Path]:
     """Where a codebook's classifier lives: ``FOLDER/ID.vVERSION.classifier.{npz,json}``."""
-    stem = folder / f"{codebook_id}.v{version}.classifier"
-    return stem.with_suffix(".npz"), stem.with_suffix(".json")
+    stem = f"{codebook_id}.v{version}.classifier"
+    return folder / f"{stem}.npz", folder / f"{stem}.json"
 
 
 def save_classifier(classifier: FrameClassifier, weights: Path, info: Path) -> None:

@@ -173,7 +173,14 @@ def _schema_problems(raw: _Lined) -> list[_Problem]:
     try:
         Codebook.model_validate(dict(raw))
     except ValidationError as exc:
-        return [_schema_problem(raw, error) for error in exc.errors()]
+        errors = exc.errors()
+        locs = [tuple(error["loc"]) for error in errors]
+        # An error on a list because one of its items failed repeats the item's error: drop it.
+        return [
+            _schema_problem(raw, error)
+            for error, loc in zip(errors, locs, strict=True)
+            if not any(other[: len(loc)] == loc and other != loc for other in locs)
+        ]
     return []
 
 

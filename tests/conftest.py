@@ -6,6 +6,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -63,3 +64,28 @@ def con(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
     connection = connect(settings.database_path)
     yield connection
     connection.close()
+
+
+@pytest.fixture(scope="session")
+def frames_embedder() -> Any:
+    """The packaged all-MiniLM-L6-v2 embedder, loaded once for the framing tests."""
+    from models.embedder import Embedder
+
+    return Embedder()
+
+
+@pytest.fixture(scope="session")
+def frames_nlp() -> Any:
+    """The spaCy pipeline the cue matcher uses, loaded once."""
+    from models.cues import load_spacy
+
+    return load_spacy()
+
+
+@pytest.fixture(scope="session")
+def distillation_detector(frames_embedder: Any, frames_nlp: Any) -> Any:
+    """The default detector of the ai_distillation codebook (prototypes and cues, untrained)."""
+    from models.codebook import load_codebook
+    from models.detector import build_detector
+
+    return build_detector(load_codebook("ai_distillation"), frames_embedder, frames_nlp)

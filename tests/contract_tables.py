@@ -1,0 +1,64 @@
+"""The NLP stage's tables as agreed with it, for tests of stages that read them.
+
+The analysis branch creates ``sentences`` and ``embeddings`` in its own migration; tests of the
+framing stage create them here with exactly the agreed columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import duckdb
+
+from pipeline.documents import text_hash
+
+CONTRACT_DDL = """
+CREATE TABLE IF NOT EXISTS sentences (
+    doc_id VARCHAR, sentence_idx INTEGER, text VARCHAR, start_char INTEGER, end_char INTEGER,
+    text_hash VARCHAR, speaker VARCHAR, speaker_kind VARCHAR,
+    PRIMARY KEY (doc_id, sentence_idx));
+CREATE TABLE IF NOT EXISTS embeddings (
+    text_hash VARCHAR, model VARCHAR, vector FLOAT[], PRIMARY KEY (text_hash, model));
+"""
+
+
+def create_contract_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create ``sentences`` and ``embeddings`` as the NLP stage defines them."""
+    con.execute(CONTRACT_DDL)
+
+
+def add_document(
+    con: duckdb.DuckDBPyConnection,
+    doc_id: str,
+    sentences: Sequence[str | tuple[str, str | None, str | None]],
+    *,
+    kind: str = "article",
+    outlet: str = "ledger",
+    author: str | None = None,
+) -> None:
+    """Store a document and its sentences; a sentence may be ``(text, speaker, speaker_kind)``."""
+    body = " ".join(s if isinstance(s, str) else s[0] for s in sentences)
+    con.execute(
+        "INSERT INTO documents (doc_id, kind, outlet, text, author, content_hash, source) "
+        "VALUES (?, ?, ?, ?, ?, ?, 'test')",
+        [doc_id, kind, outlet, body, author, text_hash(body)],
+    )
+    offset = 0
+    for index, sentence in enumerate(sentences):
+        text, speaker, speaker_kind = (
+            (sentence, None, None) if isinstance(sentence, str) else sentence
+        )
+        con.execute(
+            "INSERT INTO sentences VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                doc_id,
+                index,
+                text,
+                offset,
+                offset + len(text),
+                text_hash(text),
+                speaker,
+                speaker_kind,
+            ],
+        )
+        offset += len(text) + 1

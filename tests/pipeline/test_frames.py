@@ -1,0 +1,126 @@
+"""The framing stage over the NLP stage's tables: speakers, targets, shares, incremental re-runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import pytest
+
+from models.codebook import load_codebook
+from models.detector import FrameDetector, build_detector
+from pipeline.frames import actor_patterns, frame_sentences, name_target
+from pipeline.store import scalar
+from tests.contract_tables import add_document, create_contract_tables
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def db(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    create_contract_tables(con)
+    add_document(
+        con,
+        "u_article",
+        [
+            ("Anthropic says DeepSeek stole its work.", "Anthropic", "reported"),
+            "The lab released a new version of its assistant on Tuesday.",
+            ("\u201cThis is not theft,\u201d the researcher said.", "a researcher", "quoted"),
+            "Export controls on advanced chips must be tightened to protect national security.",
+        ],
+        outlet="ledger",
+    )
+    add_document(
+        con,
+        "t1_comment",
+        ["lol they trained on everyone's books without asking and now they cry about copying"],
+        kind="reddit_comment",
+        outlet="r/LocalLLaMA",
+        author="throwaway42",
+    )
+    return con
+
+
+def mentions(con: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
+    return con.execute(
+        "SELECT doc_id, sentence_idx, frame_id, speaker, speaker_kind, target, evidence "
+        "FROM frame_mentions ORDER BY doc_id, sentence_idx, frame_id"
+    ).fetchall()
+
+
+def test_frames_are_voiced_by_the_reported_speaker_the_outlet_or_the_author(
+    db: duckdb.DuckDBPyConnection, distillation_detector: FrameDetector
+) -> None:
+    counts = frame_sentences(db, distillation_detector)
+    assert (counts.documents, counts.sentences, counts.embedded) == (2, 5, 5)
+    rows = {(r[0], r[1], r[2]): r[3:] for r in mentions(db)}
+    assert rows[("u_article", 0, "theft")][:3] == ("Anthropic", "reported", "DeepSeek")
+    assert "cue" in rows[("u_article", 0, "theft")][3]
+    assert rows[("u_article", 3, "security")][:2] == ("ledger", "outlet")
+    assert rows[("t1_comment", 0, "hypocrisy")][:2] == ("throwaway42", "author")
+    assert not [key for key in rows if key[:2] in {("u_article", 1), ("u_article", 2)}]
+    rebuttal = db.execute("SELECT frame_id, speaker, speaker_kind FROM frame_rebuttals").fetchall()
+    assert rebuttal == [("theft", "a researcher", "quoted")]
+
+
+def test_document_shares_and_the_frames_table(
+    db: duckdb.DuckDBPyConnection, distillation_detector: FrameDetector
+) -> None:
+    frame_sentences(db, distillation_detector)
+    share = db.execute(
+        "SELECT mentions, sentences, share FROM doc_frames WHERE doc_id = 'u_article' AND frame_id = 'theft'"
+    ).fetchall()
+    assert share == [(1, 4, 0.25)]
+    frames = db.execute(
+        "SELECT frame_id, codebook_version FROM frames WHERE codebook = 'ai_distillation' ORDER BY frame_id"
+    ).fetchall()
+    assert len(frames) == 6 and frames[0] == ("common_practice", "1")
+
+
+def test_a_rerun_does_no_repeated_work_and_new_sentences_are_framed(
+    db: duckdb.DuckDBPyConnection, distillation_detector: FrameDetector
+) -> None:
+    frame_sentences(db, distillation_detector)
+    before = mentions(db)
+    again = frame_sentences(db, distillation_detector)
+    assert (again.documents, again.sentences, again.embedded) == (0, 0, 0)
+    assert mentions(db) == before
+    add_document(db, "u_second", ["The firm called it intellectual property theft."])
+    third = frame_sentences(db, distillation_detector)
+    assert (third.documents, third.embedded) == (1, 1)
+    assert scalar(db, "SELECT count(*) FROM frame_mentions WHERE doc_id = 'u_second'") == 1
+
+
+def test_a_new_codebook_version_recomputes_only_the_framing_rows(
+    db: duckdb.DuckDBPyConnection,
+    distillation_detector: FrameDetector,
+    frames_embedder: Any,
+    frames_nlp: Any,
+) -> None:
+    frame_sentences(db, distillation_detector)
+    stored = scalar(db, "SELECT count(*) FROM embeddings")
+    book = load_codebook("ai_distillation").model_copy(update={"version": "2"})
+    counts = frame_sentences(db, build_detector(book, frames_embedder, frames_nlp))
+    assert (counts.documents, counts.sentences, counts.embedded) == (2, 5, 0)
+    assert scalar(db, "SELECT count(*) FROM embeddings") == stored
+    versions = db.execute(
+        "SELECT codebook_version, count(*) FROM frame_mentions GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    assert versions[0][1] == versions[1][1] and [v[0] for v in versions] == ["1", "2"]
+
+
+def test_stored_embeddings_are_used_instead_of_embedding_again(
+    db: duckdb.DuckDBPyConnection, distillation_detector: FrameDetector
+) -> None:
+    frame_sentences(db, distillation_detector)
+    db.execute("DELETE FROM framed_documents")
+    counts = frame_sentences(db, distillation_detector)
+    assert counts.sentences == 5 and counts.embedded == 0
+
+
+def test_the_target_is_the_actor_named_other_than_the_speaker() -> None:
+    actors = actor_patterns(load_codebook("ai_distillation"))
+    text = "Anthropic says DeepSeek stole its work."
+    assert name_target(text, actors, "Anthropic") == "DeepSeek"
+    assert name_target(text, actors, "ledger") == "Anthropic"
+    assert name_target("Nobody is named here.", actors, "ledger") is None
