@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -31,7 +32,7 @@ def run_demo(folder: Path) -> str:
     return done.stdout
 
 
-def query(folder: Path, sql: str) -> list[tuple[object, ...]]:
+def query(folder: Path, sql: str) -> list[tuple[Any, ...]]:
     con = duckdb.connect(str(folder / "data" / "framewatch.duckdb"), read_only=True)
     try:
         return con.execute(sql).fetchall()
