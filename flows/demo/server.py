@@ -175,10 +175,25 @@ class DemoServer(ThreadingHTTPServer):
     world: World
 
 
+DEMO_PORT = 8765
+
+
+def _bind(port: int) -> DemoServer:
+    try:
+        return DemoServer(("127.0.0.1", port), DemoHandler)
+    except OSError:
+        # The usual port is taken: any free one works, at the cost of re-fetching known pages once.
+        return DemoServer(("127.0.0.1", 0), DemoHandler)
+
+
 @contextmanager
-def serve_demo(port: int = 0, seed: int = 2026) -> Iterator[DemoServer]:
-    """Serve the demo world on 127.0.0.1 in a background thread for the duration of the block."""
-    server = DemoServer(("127.0.0.1", port), DemoHandler)
+def serve_demo(port: int = DEMO_PORT, seed: int = 2026) -> Iterator[DemoServer]:
+    """Serve the demo world on 127.0.0.1 in a background thread for the duration of the block.
+
+    The same port on every run keeps the page URLs stable, so a second demo run fetches only the
+    feeds, sitemaps and Reddit listings.
+    """
+    server = _bind(port)
     server.world = generate_world(f"http://127.0.0.1:{server.server_address[1]}", seed)
     thread = threading.Thread(
         target=server.serve_forever, name="framewatch-demo-server", daemon=True

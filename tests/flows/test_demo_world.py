@@ -89,7 +89,7 @@ def assemble(base: str, thread_id: str) -> dict[str, str]:
 
 
 def test_server_serves_feeds_and_complete_threads() -> None:
-    with serve_demo() as server:
+    with serve_demo(port=0) as server:
         base = server.world.base_url
         feed = feedparser.parse(fetch(base, "/circuit/feed.xml"))
         assert len(feed.entries) == 4 and all(
