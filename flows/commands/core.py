@@ -166,22 +166,37 @@ def sql(
     format_: Annotated[
         output.Format, typer.Option("--format", "-f", help="Output format.")
     ] = output.Format.table,
+    files: Annotated[
+        bool,
+        typer.Option(
+            "--files",
+            help="Let the query read and write files (read_parquet, COPY … TO); off by default.",
+        ),
+    ] = False,
     wait: WaitOption = 120.0,
     study: StudyOption = None,
 ) -> None:
     """Run read-only SQL against the study database and print the result.
 
+    The database is opened read-only, and the query cannot touch other files unless --files.
+
     [bold]Example:[/bold] framewatch sql "SELECT outlet, count(*) FROM documents GROUP BY 1" -f csv
+
+    [bold]Example:[/bold] framewatch sql --files "SELECT * FROM 'data/exports/2026-W47/frame_spread.parquet'"
     """
     settings = study_settings(study)
     con = read_database(settings, wait)
     try:
+        if not files:
+            # Read-only also for the file system: no COPY … TO, no reading other files, locked.
+            con.execute("SET enable_external_access = false")
+            con.execute("SET lock_configuration = true")
         try:
             cursor = con.execute(query)
         except Exception as exc:  # duckdb raises many unrelated error types for bad SQL
             raise StoreError(
                 f"the query failed: {str(exc).splitlines()[0]}; "
-                "`framewatch sql` is read-only, see README for the tables"
+                "`framewatch sql` is read-only (add --files to use other files), see README for the tables"
             ) from None
         columns = [d[0] for d in cursor.description or []]
         rows = cursor.fetchall()

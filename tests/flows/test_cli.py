@@ -221,3 +221,21 @@ def test_sql_waits_while_another_process_writes(study: Path, corpus: Path) -> No
     assert waited.exit_code == 0, waited.output
     assert "waiting for it" in waited.stderr
     assert json.loads(waited.stdout) == [{"n": 3}]
+
+
+def test_sql_cannot_touch_files_unless_asked(study: Path, corpus: Path, tmp_path: Path) -> None:
+    runner.invoke(app, ["import", str(corpus), "--study", str(study)])
+    target = tmp_path / "leak.csv"
+    result = runner.invoke(
+        app, ["sql", f"COPY (SELECT * FROM documents) TO '{target}'", "-s", str(study)]
+    )
+    assert result.exit_code == 1 and "--files" in result.stderr
+    assert not target.exists()
+    result = runner.invoke(app, ["sql", "SET enable_external_access = true", "-s", str(study)])
+    assert result.exit_code == 1
+    allowed = runner.invoke(
+        app,
+        ["sql", f"COPY (SELECT title FROM documents) TO '{target}'", "-s", str(study), "--files"],
+    )
+    assert allowed.exit_code == 0, allowed.output
+    assert target.read_text().splitlines()[0] == "title"
