@@ -7,6 +7,7 @@ a real DuckDB file); the second run must store and compute nothing new.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -84,6 +85,14 @@ def test_demo_end_to_end_and_idempotent(tmp_path: Path) -> None:
         )
         == counts_before
     )
+    news_pages = query(
+        folder,
+        "SELECT sum(pages_fetched) FROM crawl_runs WHERE run_id = (SELECT max(run_id) FROM crawl_runs) AND source NOT LIKE 'r/%'",
+    )
+    assert news_pages == [(0,)], "a second crawl fetches only feeds and sitemaps"
+    for path in folder.rglob("*"):
+        if path.is_file():
+            assert SECRET.encode() not in path.read_bytes(), f"the Reddit secret leaked into {path}"
     last_embed = query(
         folder,
         "SELECT counts FROM runs WHERE command = 'analyze:embed_documents' ORDER BY started_at DESC LIMIT 1",
