@@ -21,13 +21,23 @@ pytestmark = pytest.mark.slow
 FRAMEWATCH = Path(sys.executable).with_name("framewatch")
 
 
+SECRET = "sentinel-secret-4f1c9e"
+
+
 def run_demo(folder: Path) -> str:
+    # Reddit credentials in the environment must never reach the database, logs, exports or report.
+    env = {
+        **os.environ,
+        "COLUMNS": "200",
+        "FRAMEWATCH_REDDIT_CLIENT_ID": "sentinel-id",
+        "FRAMEWATCH_REDDIT_CLIENT_SECRET": SECRET,
+    }
     done = subprocess.run(
         [str(FRAMEWATCH), "demo", "--dir", str(folder)],
         capture_output=True,
         text=True,
         timeout=1800,
-        env={**__import__("os").environ, "COLUMNS": "200"},
+        env=env,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return done.stdout
