@@ -65,22 +65,31 @@ def embed_documents(
     ).fetchall()
     lead = settings.analysis.lead_chars
     texts = {doc_id: embedding_text(title, text, lead) for doc_id, _, title, text in changed}
-    if changed:
+    by_hash = {text_hash(t): t for t in texts.values()}
+    embedded = 0
+    # A document's text mapping is written in the same transaction as its vector, so a crash
+    # never leaves a mapped document without a vector (a re-run would not look at it again).
+    for start in range(0, len(changed), WRITE_BATCH):
+        chunk = changed[start : start + WRITE_BATCH]
         mapping = pa.table(
             {
-                "doc_id": [row[0] for row in changed],
-                "content_hash": [row[1] for row in changed],
-                "text_hash": [text_hash(texts[row[0]]) for row in changed],
+                "doc_id": [row[0] for row in chunk],
+                "content_hash": [row[1] for row in chunk],
+                "text_hash": [text_hash(texts[row[0]]) for row in chunk],
             }
         )
-        con.execute("BEGIN TRANSACTION")
-        con.register("mapping", mapping)
-        con.execute("INSERT OR REPLACE INTO doc_embedding_texts SELECT * FROM mapping")
-        con.unregister("mapping")
-        con.execute("COMMIT")
-    by_hash = {text_hash(t): t for t in texts.values()}
-    counts = embed_missing(con, by_hash, embedder)
-    return {"documents": len(changed), **counts}
+        wanted = list(dict.fromkeys(mapping.column("text_hash").to_pylist()))
+        model = embedder()
+        stored = set(stored_hashes(con, model.model_id, wanted))
+        todo = [h for h in wanted if h not in stored]
+        vectors = (
+            model.embed([by_hash[h] for h in todo])
+            if todo
+            else np.zeros((0, model.dimension), np.float32)
+        )
+        write_vectors(con, model.model_id, todo, vectors, mapping=mapping)
+        embedded += len(todo)
+    return {"documents": len(changed), "embedded": embedded, "cached": len(by_hash) - embedded}
 
 
 def embed_sentences(
@@ -135,9 +144,14 @@ def stored_hashes(con: duckdb.DuckDBPyConnection, model_id: str, hashes: list[st
 
 
 def write_vectors(
-    con: duckdb.DuckDBPyConnection, model_id: str, hashes: list[str], vectors: np.ndarray
+    con: duckdb.DuckDBPyConnection,
+    model_id: str,
+    hashes: list[str],
+    vectors: np.ndarray,
+    *,
+    mapping: pa.Table | None = None,
 ) -> None:
-    """Insert one batch of vectors in a transaction."""
+    """Insert one batch of vectors in a transaction (with the documents' text mapping, if given)."""
     flat = pa.array(np.ascontiguousarray(vectors, dtype=np.float32).ravel())
     table = pa.table(
         {
@@ -148,14 +162,23 @@ def write_vectors(
         }
     )
     con.execute("BEGIN TRANSACTION")
-    con.register("new_vectors", table)
-    con.execute(
-        "INSERT OR IGNORE INTO embeddings (text_hash, model, vector) "
-        "SELECT text_hash, ?, vector FROM new_vectors",
-        [model_id],
-    )
-    con.unregister("new_vectors")
-    con.execute("COMMIT")
+    try:
+        con.register("new_vectors", table)
+        con.execute(
+            "INSERT OR IGNORE INTO embeddings (text_hash, model, vector) "
+            "SELECT text_hash, ?, vector FROM new_vectors",
+            [model_id],
+        )
+        if mapping is not None:
+            con.register("mapping", mapping)
+            con.execute("INSERT OR REPLACE INTO doc_embedding_texts SELECT * FROM mapping")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.unregister("new_vectors")
+        con.unregister("mapping")
 
 
 def document_vectors(
