@@ -12,7 +12,7 @@ export TRANSFORMERS_OFFLINE := 1
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: demo test lint typecheck pytest venv clean browser
+.PHONY: demo test lint typecheck pytest venv clean services
 
 venv: $(STAMP)
 
@@ -34,14 +34,19 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# The report test renders in Debian's headless Chromium; install it where we can (root + apt).
-browser:
-	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
-	  && { DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 \
-	       || { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1; }; } \
-	  || echo "chromium could not be installed: the report rendering test will be skipped"; }
+# Tests use Debian's headless Chromium (the report) and redis-server (the shared crawl frontier);
+# install them where we can (root + apt). Without them those tests skip and say why.
+services:
+	@for pkg in chromium:chromium redis-server:redis-server; do \
+	  cmd=$${pkg%%:*}; deb=$${pkg##*:}; \
+	  command -v $$cmd >/dev/null 2>&1 && continue; \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+	    && { DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$deb >/dev/null 2>&1 \
+	         || { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$deb >/dev/null 2>&1; }; }; } \
+	  || echo "$$deb could not be installed: the tests that need it will be skipped"; \
+	done
 
-pytest: $(STAMP) browser
+pytest: $(STAMP) services
 	$(BIN)/pytest
 
 test: lint typecheck pytest

@@ -16,6 +16,7 @@ from scrapy.crawler import Crawler
 from scrapy.dupefilters import RFPDupeFilter
 from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
+from scrapy_redis.dupefilter import RFPDupeFilter as RedisDupeFilter
 
 
 def retry_after_seconds(value: bytes | str | None, default: float) -> float:
@@ -96,6 +97,20 @@ class CountingDupeFilter(RFPDupeFilter):
     def log(self, request: Request, spider: Spider) -> None:
         """Count the filtered request, then log it as Scrapy does."""
         super().log(request, spider)
-        source = request.meta.get("source", "unknown")
-        key = "errors/redirect_loop" if request.meta.get("redirect_times") else "skipped_known"
-        spider.crawler.stats.inc_value(f"fw/{source}/{key}")
+        count_filtered(request, spider)
+
+
+def count_filtered(request: Request, spider: Spider) -> None:
+    """Count a request the duplicate filter dropped, per source."""
+    source = request.meta.get("source", "unknown")
+    key = "errors/redirect_loop" if request.meta.get("redirect_times") else "skipped_known"
+    spider.crawler.stats.inc_value(f"fw/{source}/{key}")
+
+
+class RedisCountingDupeFilter(RedisDupeFilter):  # type: ignore[misc]
+    """scrapy-redis's shared duplicate filter, counting what it filters like :class:`CountingDupeFilter`."""
+
+    def log(self, request: Request, spider: Spider) -> None:
+        """Count the filtered request, then log it as scrapy-redis does."""
+        super().log(request, spider)
+        count_filtered(request, spider)

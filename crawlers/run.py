@@ -8,6 +8,7 @@ one process). The plan names the spider, its run configuration file, the setting
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,10 @@ def run(plan: dict[str, Any]) -> dict[str, Any]:
     settings = Settings()
     settings.setmodule(default_settings, priority="project")
     settings.update(plan.get("settings", {}), priority="cmdline")
+    if os.environ.get("FRAMEWATCH_REDIS_URL") and settings.get("SCHEDULER", "").startswith(
+        "scrapy_redis"
+    ):
+        settings.set("REDIS_URL", os.environ["FRAMEWATCH_REDIS_URL"], priority="cmdline")
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(SPIDERS[plan["spider"]])
     process.crawl(crawler, config=plan["config"])

@@ -18,6 +18,7 @@ import zoneinfo
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import cronsim
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -189,6 +190,22 @@ class CrawlSection(BaseModel):
     max_minutes: float = Field(default=0, ge=0)
     follow_offsite: bool = False
     near_duplicate_threshold: float = Field(default=0.7, gt=0, le=1)
+    redis_url: str | None = None
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_without_password(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme not in {"redis", "rediss", "unix"}:
+            raise ValueError(f'"{value}" is not a Redis URL; write it as "redis://host:6379/0"')
+        if parts.password:
+            raise ValueError(
+                "redis_url holds a password; study files are not the place for secrets: "
+                "set FRAMEWATCH_REDIS_URL in the environment instead"
+            )
+        return value
 
 
 class ModelsSection(BaseModel):

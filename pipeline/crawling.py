@@ -9,6 +9,7 @@ it, loads the feed files with :mod:`pipeline.ingest`, and stores :func:`coverage
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -68,7 +69,9 @@ def spider_plan(
         "FW_LANGUAGES": list(settings.study.languages),
         "LOG_FILE": str(root / "logs" / f"{stamp}-{spider}.log"),
     }  # fmt: skip
-    if spider == "news":
+    if c.redis_url or os.environ.get("FRAMEWATCH_REDIS_URL"):
+        scrapy_settings.update(redis_frontier(settings, spider))
+    elif spider == "news":
         # Resumable: an interrupted crawl continues where it stopped, and fetched pages are remembered.
         scrapy_settings["JOBDIR"] = str(root / "jobs" / spider)
     return {
@@ -78,6 +81,26 @@ def spider_plan(
         "settings": scrapy_settings,
         "stats_file": str(root / "plans" / f"{stamp}-{spider}-stats.json"),
     }
+
+
+def redis_frontier(settings: Settings, spider: str) -> dict[str, Any]:
+    """Scrapy settings that share the request queue and duplicate filter through Redis (scrapy-redis).
+
+    Several crawler processes (or machines) running the same study then split one frontier. The
+    URL comes from ``[crawl] redis_url`` or, when it needs a password, ``FRAMEWATCH_REDIS_URL``
+    (read by the spider process from its environment, never written to a plan file).
+    """
+    study = re.sub(r"\W+", "-", settings.study.name).strip("-").lower() or "study"
+    frontier: dict[str, Any] = {
+        "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+        "SCHEDULER_PERSIST": False,  # a finished crawl clears its queue; an interrupted one resumes
+        "DUPEFILTER_CLASS": "crawlers.middlewares.RedisCountingDupeFilter",
+        "SCHEDULER_QUEUE_KEY": f"framewatch:{study}:{spider}:requests",
+        "SCHEDULER_DUPEFILTER_KEY": f"framewatch:{study}:{spider}:dupefilter",
+    }
+    if settings.crawl.redis_url:
+        frontier["REDIS_URL"] = settings.crawl.redis_url
+    return frontier
 
 
 def write_plan(plan: dict[str, Any]) -> Path:
