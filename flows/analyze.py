@@ -8,8 +8,10 @@ telemetry.
 
 from __future__ import annotations
 
+import functools
 import os
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -27,6 +29,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from models.embedder import Embedder
+from models.spacy_pipeline import Pipelines, load_pipelines
 from pipeline import embed, frames, nlp, topics
 from pipeline.config import Settings, load_settings
 from pipeline.store import connect, record_run
@@ -61,7 +64,57 @@ class Stage:
 
 
 def _nlp(ctx: AnalysisContext) -> dict[str, int]:
+    if ctx.settings.analysis.dask:
+        return _nlp_on_dask(ctx)
     return nlp.analyse_documents(ctx.con, ctx.settings)
+
+
+@functools.lru_cache(maxsize=2)
+def _worker_pipelines(
+    name: str, aliases: tuple[tuple[str, tuple[str, str | None]], ...], max_chars: int
+) -> Pipelines:
+    # Loaded once per Dask worker process and reused for every batch it gets.
+    return load_pipelines(name, dict(aliases), max_chars)
+
+
+def analyse_batch_on_worker(
+    docs: list[nlp.DocumentInput],
+    settings: Settings,
+    aliases: tuple[tuple[str, tuple[str, str | None]], ...],
+) -> nlp.BatchRows:
+    """Analyse one batch of documents (runs on a Dask worker; writes nothing)."""
+    pipelines = _worker_pipelines(settings.models.spacy, aliases, settings.analysis.max_doc_chars)
+    return nlp.analyse_batch(docs, pipelines, settings)
+
+
+# A separate name from the function: Dask pickles the function by reference.
+nlp_batch_task = task(cache_policy=NO_CACHE, retries=1, task_run_name="nlp-batch")(
+    analyse_batch_on_worker
+)
+
+
+def _nlp_on_dask(ctx: AnalysisContext) -> dict[str, int]:
+    """The NLP stage fanned out: batches analysed on the Dask workers, written here in order."""
+    aliases = nlp.sync_aliases(ctx.con, ctx.settings)
+    frozen = tuple(sorted(aliases.items()))
+    version = _worker_pipelines(
+        ctx.settings.models.spacy, frozen, ctx.settings.analysis.max_doc_chars
+    ).version
+    pending = nlp.pending_documents(ctx.con, version)
+    batches = [
+        pending[i : i + nlp.BATCH_DOCUMENTS] for i in range(0, len(pending), nlp.BATCH_DOCUMENTS)
+    ]
+    futures = [
+        nlp_batch_task.submit(nlp.fetch_documents(ctx.con, ids), ctx.settings, frozen)
+        for ids in batches
+    ]
+    counts: Counter[str] = Counter()
+    for future in futures:
+        rows = future.result()
+        nlp.write_rows(ctx.con, rows)
+        counts.update(rows.counts)
+    counts["documents"] += 0
+    return dict(counts)
 
 
 def _embed_documents(ctx: AnalysisContext) -> dict[str, int]:
@@ -122,6 +175,31 @@ def _versions(ctx: AnalysisContext) -> dict[str, str]:
     return versions
 
 
+def dask_task_runner(settings: Settings) -> Any:
+    """prefect-dask's task runner for ``[analysis] dask``: a LocalCluster or a running scheduler."""
+    from prefect_dask.task_runners import DaskTaskRunner
+
+    if settings.analysis.dask == "local":
+        return DaskTaskRunner(
+            cluster_class="distributed.LocalCluster",
+            cluster_kwargs={
+                "n_workers": settings.analysis.dask_workers,
+                "threads_per_worker": 1,
+                "processes": True,
+            },
+        )
+    return DaskTaskRunner(address=settings.analysis.dask)
+
+
+def run_analysis(study_file: str, only: list[str] | None = None) -> list[StageResult]:
+    """Run the analyze flow, on Dask when ``[analysis] dask`` asks for it (what the CLI and weekly call)."""
+    settings = load_settings(Path(study_file))
+    chosen = analyze_flow
+    if settings.analysis.dask:
+        chosen = analyze_flow.with_options(task_runner=dask_task_runner(settings))
+    return chosen(study_file, only)
+
+
 @flow(name="framewatch-analyze", log_prints=True, validate_parameters=False)
 def analyze_flow(study_file: str, only: list[str] | None = None) -> list[StageResult]:
     """Run the analysis stages in order over the study database.
@@ -148,4 +226,11 @@ def run_stages(
     ctx = AnalysisContext(con, settings)
     chosen = [s for s in STAGES if only is None or s.name in only]
     call = runner or run_stage.fn
-    return [call(stage, ctx) for stage in chosen]
+    # The Dask fan-out submits its batch tasks from the flow itself: a task submitted from inside
+    # another task would carry that task's parameters (the open database) to the workers.
+    return [
+        run_stage.fn(stage, ctx)
+        if stage.name == "nlp" and settings.analysis.dask
+        else call(stage, ctx)
+        for stage in chosen
+    ]

@@ -234,6 +234,18 @@ class AnalysisSection(BaseModel):
     new_topic_threshold: float = Field(default=0.35, ge=0.0, le=1.0)
     seed: int = 42
     aliases: dict[str, str] = Field(default_factory=dict)
+    dask: str = ""
+    dask_workers: int = Field(default=2, ge=1, le=256)
+
+    @field_validator("dask")
+    @classmethod
+    def _dask_target(cls, value: str) -> str:
+        if value and value != "local" and not re.match(r"^(tcp|tls|inproc)://\S+$", value):
+            raise ValueError(
+                f'"{value}" is not a Dask scheduler; use "local" for a LocalCluster on this machine '
+                'or an address such as "tcp://10.0.0.5:8786" (empty: no Dask)'
+            )
+        return value
 
     @field_validator("aliases")
     @classmethod
