@@ -7,7 +7,8 @@ through ``/api/morechildren`` and every "continue this thread" page followed, as
 
 The base URL comes from the study (``[reddit] base_url``), so tests and mirrors can point it at a
 local server. With ``FRAMEWATCH_REDDIT_CLIENT_ID`` and ``FRAMEWATCH_REDDIT_CLIENT_SECRET`` in the
-environment it first gets an app-only OAuth token and uses ``oauth.reddit.com``.
+environment it first gets an app-only OAuth token (``BASE/api/v1/access_token``) and then uses
+``oauth.reddit.com`` (or, for a mirror or test server, the same base URL) with that token.
 """
 
 from __future__ import annotations
@@ -74,6 +75,9 @@ class RedditSpider(CountingSpider):
     """Crawls the subreddits, searches and threads of the run configuration (``-a config=FILE``)."""
 
     name = "reddit"
+    # The spider reads Reddit's documented JSON API, governed by Reddit's API terms and the
+    # X-Ratelimit headers it honours, not by robots.txt (which on reddit.com refuses all crawlers).
+    custom_settings = {"ROBOTSTXT_OBEY": False}  # noqa: RUF012 (Scrapy's own attribute)
 
     def __init__(self, config: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -91,10 +95,10 @@ class RedditSpider(CountingSpider):
         """An OAuth token first when credentials are set, else the listings right away."""
         client = os.environ.get("FRAMEWATCH_REDDIT_CLIENT_ID")
         secret = os.environ.get("FRAMEWATCH_REDDIT_CLIENT_SECRET")
-        if client and secret and self.base == "https://www.reddit.com":
+        if client and secret:
             auth = base64.b64encode(f"{client}:{secret}".encode()).decode()
             yield FormRequest(
-                "https://www.reddit.com/api/v1/access_token",
+                f"{self.base}/api/v1/access_token",
                 formdata={"grant_type": "client_credentials"},
                 headers={"Authorization": f"Basic {auth}"},
                 callback=self.parse_token, errback=self.on_error, meta={"source": "reddit-oauth"},
@@ -105,8 +109,13 @@ class RedditSpider(CountingSpider):
 
     def parse_token(self, response: Response) -> Iterator[Request]:
         """Switch to the OAuth host with the app-only token, then start."""
-        self.token = str(json.loads(response.body)["access_token"])
-        self.base = "https://oauth.reddit.com"
+        try:
+            self.token = str(json.loads(response.body)["access_token"])
+        except (ValueError, KeyError, TypeError):
+            # Without a token the public endpoints still work, at a lower rate limit.
+            self.note("reddit-oauth", "errors/bad_token")
+        if self.token and self.base == "https://www.reddit.com":
+            self.base = "https://oauth.reddit.com"
         yield from self.first_requests()
 
     def first_requests(self) -> Iterator[Request]:

@@ -87,6 +87,7 @@ def build_site(site: Site, base: str) -> None:
 
 def run_spider(tmp: Path, spider: str, config: dict[str, Any], **settings: Any) -> dict[str, Any]:
     """Run one spider through ``python -m crawlers.run``; return its stats and the items written."""
+    tmp.mkdir(parents=True, exist_ok=True)
     config_file, plan_file = tmp / f"{spider}-config.json", tmp / f"{spider}-plan.json"
     config_file.write_text(json.dumps(config))
     feeds = tmp / "feeds" / spider

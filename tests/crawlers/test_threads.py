@@ -133,3 +133,32 @@ def test_truncated_json_and_429_are_counted_not_fatal(tmp_path: Path) -> None:
     assert stats["fw/r/broken/errors/bad_json"] == 1
     assert stats["fw/r/redditdev/backoffs"] == 1
     assert sorted(i["kind"] for i in result["items"]) == ["reddit_comment", "reddit_comment", "reddit_post"]  # fmt: skip
+
+
+@pytest.mark.slow
+def test_search_with_oauth_credentials_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    listings = shared_data("reddit_praw_cassettes", "listings")
+    site = Site()
+    site.add("/r/all/search.json", (listings / "001_GET_r_all_search.json").read_bytes(), content_type="application/json")  # fmt: skip
+    site.add("/api/v1/access_token", '{"access_token": "tok123", "token_type": "bearer"}', content_type="application/json")  # fmt: skip
+    monkeypatch.setenv("FRAMEWATCH_REDDIT_CLIENT_ID", "id")
+    monkeypatch.setenv("FRAMEWATCH_REDDIT_CLIENT_SECRET", "secret")
+    with serve(site) as base:
+        search = {
+            "query": "praw oauth search",
+            "subreddit": "all",
+            "sort": "relevance",
+            "time": "all",
+        }
+        config = {"reddit": {"base_url": base, "searches": [search], "expand_threads": False}}
+        result = run_spider(tmp_path, "reddit", config)
+    assert len(result["items"]) == 6 and {i["kind"] for i in result["items"]} == {"reddit_post"}
+    assert {i["source"] for i in result["items"]} == {"search:praw oauth search"}
+    searched = next(r for r in site.requests if r.startswith("/r/all/search.json"))
+    assert "q=praw+oauth+search" in searched and "restrict_sr=1" in searched and "sort=relevance" in searched  # fmt: skip
+    token = site.requests.index("/api/v1/access_token")
+    assert site.authorizations[token] == "Basic aWQ6c2VjcmV0"  # base64 of id:secret
+    assert site.authorizations[site.requests.index(searched)] == "bearer tok123"
+    assert "secret" not in (tmp_path / "reddit-config.json").read_text()  # never written down
