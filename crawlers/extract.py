@@ -103,7 +103,7 @@ def extract_article(html: str | bytes, url: str) -> Article | None:
     ld = jsonld_article(tree)
     doc = trafilatura.bare_extraction(
         tree, url=url, with_metadata=True, include_comments=False, include_links=True,
-        include_tables=False, favor_precision=False, deduplicate=False,
+        include_tables=True, favor_precision=False, deduplicate=False,
     )  # fmt: skip
     if isinstance(doc, dict):  # older trafilatura returned a dict
         doc = None
