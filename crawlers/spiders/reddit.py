@@ -19,6 +19,7 @@ import os
 import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,6 +28,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawlers.items import RedditItem
+from crawlers.pipelines import KeywordPipeline, in_window
 from crawlers.spiders.base import CountingSpider, load_config, now_iso
 from crawlers.threads import ThreadAssembler, deletion_marker, parse_listing
 
@@ -90,6 +92,7 @@ class RedditSpider(CountingSpider):
         self.expand = bool(cfg.get("expand_threads", True))
         self.threads: dict[str, _Thread] = {}
         self.token: str | None = None
+        self._filters: tuple[re.Pattern[str] | None, date | None, date | None] | None = None
 
     async def start(self) -> AsyncIterator[Request]:
         """An OAuth token first when credentials are set, else the listings right away."""
@@ -162,12 +165,35 @@ class RedditSpider(CountingSpider):
                 continue
             self.note(meta["source"], "listing_items")
             if kind == "reddit_post" and self.expand:
-                yield from self._thread(str(thing["data"]["id"]), meta["source"])
+                if self._post_matches(thing["data"], meta["source"]):
+                    yield from self._thread(str(thing["data"]["id"]), meta["source"])
             else:
                 yield reddit_item(kind, thing["data"], None, meta["source"], self.base)
-        if page.after and meta["page"] < MAX_PAGES:
+        if page.after and page.after == meta["params"].get("after"):
+            self.note(meta["source"], "errors/looping_cursor")  # a broken mirror; stop here
+        elif page.after and meta["page"] < MAX_PAGES:
             params = {**meta["params"], "after": page.after}
             yield self._listing(meta["path"], params, meta["source"], meta["page"] + 1)
+
+    def _post_matches(self, data: dict[str, Any], source: str) -> bool:
+        # Decide from the listing whether a thread is worth fetching: a post that misses the
+        # study's keywords or date window would be dropped anyway, with all its comments.
+        if self._filters is None:
+            keywords = KeywordPipeline(None, self.settings.getlist("FW_KEYWORDS")).pattern
+            start, end = self.settings.get("FW_START_DATE"), self.settings.get("FW_END_DATE")
+            self._filters = (keywords, date.fromisoformat(start) if start else None,
+                             date.fromisoformat(end) if end else None)  # fmt: skip
+        keywords, start, end = self._filters
+        created = data.get("created_utc")
+        if created and not in_window(datetime.fromtimestamp(created, UTC).date(), start, end):
+            self.note(source, "dropped/date_window")
+            return False
+        if keywords and not keywords.search(
+            f"{data.get('title') or ''}\n{data.get('selftext') or ''}"
+        ):
+            self.note(source, "dropped/keyword")
+            return False
+        return True
 
     def _thread(self, thread_id: str, source: str) -> Iterator[Request]:
         link_id = f"t3_{thread_id}"

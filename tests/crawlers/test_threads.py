@@ -162,3 +162,22 @@ def test_search_with_oauth_credentials_from_the_environment(
     assert site.authorizations[token] == "Basic aWQ6c2VjcmV0"  # base64 of id:secret
     assert site.authorizations[site.requests.index(searched)] == "bearer tok123"
     assert "secret" not in (tmp_path / "reddit-config.json").read_text()  # never written down
+
+
+@pytest.mark.slow
+def test_threads_of_posts_outside_the_study_are_not_fetched(tmp_path: Path) -> None:
+    listings = shared_data("reddit_praw_cassettes", "listings")
+    site = Site()
+    page = json.loads((listings / "001_GET_r_askreddit_new.json").read_bytes())
+    site.add(
+        "/r/askreddit/new.json", json.dumps(page), content_type="application/json"
+    )  # after set
+    with serve(site) as base:
+        config = {"reddit": {"base_url": base, "subreddits": ["askreddit"]}}
+        result = run_spider(tmp_path, "reddit", config, FW_KEYWORDS=["zzzqqq"])
+    stats = result["stats"]
+    # The server repeats the same page for any cursor: two pages read, then the loop is caught.
+    assert stats["fw/r/askreddit/feeds_polled"] == 2
+    assert stats["fw/r/askreddit/errors/looping_cursor"] == 1
+    assert stats["fw/r/askreddit/dropped/keyword"] == 200
+    assert result["items"] == [] and not any("/comments/" in r for r in site.requests)
