@@ -30,7 +30,7 @@ start_date = 2026-01-01
 [crawl]
 download_delay = 0
 autothrottle = false
-timeout = 1
+timeout = 4
 retry_backoff = 0.1
 concurrency_per_domain = 8
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 from pathlib import Path
 
 import pytest
 
 from crawlers.spiders.news import on_domains, outlet_domains
+from tests.conftest import shared_data
 from tests.crawlers.server import Site, serve
-from tests.crawlers.sitegen import article_html, run_spider
+from tests.crawlers.sitegen import article_html, run_spider, sitemap
 
 
 def test_outlet_domains_cover_subdomains_only() -> None:
@@ -67,3 +70,51 @@ def test_a_resumed_crawl_does_not_fetch_pages_again_unless_refreshed(tmp_path: P
     assert len(first["items"]) == 2 and second["items"] == [] and len(third["items"]) == 2
     assert second["stats"]["fw/ledger/skipped_known"] == 2
     assert site.requests.count("/news/1.html") == 2 and site.requests.count("/rss.xml") == 3
+
+
+@pytest.mark.slow
+def test_real_feeds_sitemaps_and_pages_from_a_local_server(tmp_path: Path) -> None:
+    """Real Guardian feed, NYT news sitemap and fundus article pages, served locally."""
+    feeds = shared_data("rss_feeds_rss_parser", "input")
+    sitemaps = shared_data("sitemaps_fixtures", "advertools")
+    fundus = shared_data("fundus_parser_testdata")
+    cases = [json.loads(line) for line in (fundus / "cases.jsonl").read_text().splitlines()]
+    pages = [c for c in cases if c["country_group"] in ("us", "uk")][:12]
+    site = Site()
+    with serve(site) as base:
+        # The real files, with their publisher's host pointed at the local server (in memory only).
+        guardian = (feeds / "guardian.rss").read_text().replace("https://www.theguardian.com", base)
+        nyt = (sitemaps / "news_sitemap.xml").read_text().replace("https://www.nytimes.com", base)
+        site.add("/guardian.rss", guardian, content_type="application/rss+xml")
+        site.add("/news_sitemap.xml", nyt, content_type="application/xml")
+        for n, case in enumerate(pages):
+            site.add(
+                f"/fundus/{n}.html", gzip.decompress((fundus / case["html_file"]).read_bytes())
+            )
+        site.add("/fundus-sitemap.xml", sitemap(base, [f"/fundus/{n}.html" for n in range(len(pages))]), content_type="application/xml")  # fmt: skip
+        outlet = {"name": "replay", "homepage": base,
+                  "feeds": [f"{base}/guardian.rss"],
+                  "sitemaps": [f"{base}/news_sitemap.xml", f"{base}/fundus-sitemap.xml"]}  # fmt: skip
+        config = {"outlets": [outlet], "start_date": "2019-01-01"}
+        result = run_spider(
+            tmp_path, "news", config, FW_START_DATE="2019-01-01", DOWNLOAD_TIMEOUT=20
+        )
+    stats = result["stats"]
+    assert stats["fw/replay/feeds_polled"] == 3
+    # The Guardian's 55 items are from January 2018: dropped from the feed's dates, never fetched.
+    assert stats["fw/replay/dropped/date_window"] >= 55
+    assert not any(
+        r.startswith(("/us-news", "/world", "/uk-news", "/sport")) for r in site.requests
+    )
+    assert stats["fw/replay/errors/http_404"] == 6  # the NYT pages are not on this server
+    assert stats["fw/replay/pages_fetched"] == len(pages)  # answered pages; the 404s are errors
+    recent = [c for c in pages if c["expected"]["publishing_date"][:4] >= "2019"]
+    assert len(result["items"]) >= len(recent) - 1
+    expected_titles = {" ".join(c["expected"]["title"].split()) for c in pages}
+    assert sum(i["title"] in expected_titles for i in result["items"]) >= len(result["items"]) * 0.6
+    assert all(i["text"] and i["canonical_url"] for i in result["items"])
+    # Most pages name their canonical URL on the publisher's site, not the local copy's.
+    assert (
+        sum(i["canonical_url"].startswith("https://") for i in result["items"])
+        >= len(result["items"]) * 0.6
+    )
