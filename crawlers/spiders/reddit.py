@@ -35,6 +35,7 @@ from crawlers.threads import ThreadAssembler, deletion_marker, parse_listing
 _THREAD_ID = re.compile(r"/comments/(\w+)")
 _SUBREDDIT = re.compile(r"/r/(\w+)")
 MAX_PAGES = 50  # Reddit stops listings near 1,000 items; this only guards against a looping cursor
+LISTING_CAP = 1000  # Reddit lists at most about this many items, however far `after` is followed
 
 
 @dataclass
@@ -146,8 +147,10 @@ class RedditSpider(CountingSpider):
         return Request(f"{self.base}{path}?{query}", callback, errback=self.on_error,
                        headers=headers, meta=meta, dont_filter=True)  # fmt: skip
 
-    def _listing(self, path: str, params: dict[str, str], source: str, page: int = 1) -> Request:
-        meta = {"source": source, "path": path, "params": params, "page": page}
+    def _listing(
+        self, path: str, params: dict[str, str], source: str, page: int = 1, seen: int = 0
+    ) -> Request:
+        meta = {"source": source, "path": path, "params": params, "page": page, "seen": seen}
         return self._get(path, {**params, "limit": "100"}, meta, self.parse_listing)
 
     def parse_listing(self, response: Response) -> Iterator[RedditItem | Request]:
@@ -159,6 +162,7 @@ class RedditSpider(CountingSpider):
             self.note(meta["source"], "errors/bad_json")
             return
         self.note(meta["source"], "feeds_polled")
+        seen = meta["seen"] + len(page.things)
         for thing in page.things:
             kind = {"t3": "reddit_post", "t1": "reddit_comment"}.get(thing.get("kind", ""))
             if kind is None:
@@ -173,7 +177,11 @@ class RedditSpider(CountingSpider):
             self.note(meta["source"], "errors/looping_cursor")  # a broken mirror; stop here
         elif page.after and meta["page"] < MAX_PAGES:
             params = {**meta["params"], "after": page.after}
-            yield self._listing(meta["path"], params, meta["source"], meta["page"] + 1)
+            yield self._listing(meta["path"], params, meta["source"], meta["page"] + 1, seen)
+        elif seen >= LISTING_CAP:
+            # Reddit listed all it will; older matches exist but cannot be paged to. Reported so
+            # the researcher can narrow the search or import a dump for the older part.
+            self.note(meta["source"], "errors/listing_capped")
 
     def _post_matches(self, data: dict[str, Any], source: str) -> bool:
         # Decide from the listing whether a thread is worth fetching: a post that misses the

@@ -116,6 +116,7 @@ def test_listing_follows_after_until_null(tmp_path: Path) -> None:
     assert len({i["fullname"] for i in result["items"]}) == 1001
     assert len([r for r in site.requests if r != "/robots.txt"]) == 11
     assert result["stats"]["fw/r/spez/feeds_polled"] == 11
+    assert result["stats"]["fw/r/spez/errors/listing_capped"] == 1  # 1,001 items: at Reddit's cap
 
 
 @pytest.mark.slow
