@@ -47,21 +47,45 @@ _ATTRIBUTION_PATTERNS = [
     re.compile(_NAME + r" (?:first |previously |earlier |also )?(?:reported|reports)\b"),
 ]
 # Capitalised words that start sentences or name people more often than outlets.
-_NOT_OUTLETS = {
-    "The",
-    "He",
-    "She",
-    "They",
-    "It",
-    "We",
-    "I",
-    "A",
-    "An",
-    "This",
-    "That",
-    "His",
-    "Her",
-}
+_NOT_OUTLETS = frozenset(
+    [
+        "The",
+        "He",
+        "She",
+        "They",
+        "It",
+        "We",
+        "I",
+        "A",
+        "An",
+        "This",
+        "That",
+        "His",
+        "Her",
+        "Officials",
+        "Police",
+        "Researchers",
+        "Analysts",
+        "Sources",
+        "Authorities",
+        "Reports",
+        "Media",
+        "Witnesses",
+        "Users",
+        "Critics",
+        "Experts",
+        "Scientists",
+        "Regulators",
+        "Lawyers",
+        "Prosecutors",
+        "Residents",
+        "Investigators",
+        "Others",
+        "Some",
+        "Many",
+        "Several",
+    ]
+)
 _MIN_BODY_CHARS = 200
 
 
@@ -103,7 +127,7 @@ def extract_article(html: str | bytes, url: str) -> Article | None:
     ld = jsonld_article(tree)
     doc = trafilatura.bare_extraction(
         tree, url=url, with_metadata=True, include_comments=False, include_links=True,
-        include_tables=False, favor_precision=False, deduplicate=False,
+        include_tables=True, favor_precision=False, deduplicate=False,
     )  # fmt: skip
     if isinstance(doc, dict):  # older trafilatura returned a dict
         doc = None
@@ -275,7 +299,7 @@ def find_attributions(text: str) -> list[dict[str, str]]:
         for match in pattern.finditer(text):
             name = match.group(1).strip().rstrip(".,'")
             name = re.sub(r"'s$", "", name)
-            if name.split()[0] in _NOT_OUTLETS and len(name.split()) == 1:
+            if name in _NOT_OUTLETS or name.removeprefix("The ") in _NOT_OUTLETS:
                 continue
             phrase = re.sub(r"\s+", " ", match.group(0)).strip()
             found.setdefault(name.lower(), {"outlet": name, "phrase": phrase})

@@ -83,17 +83,17 @@ def run_spider(
     """
     log = Path(plan["settings"]["LOG_FILE"])
     command = [sys.executable, "-m", "crawlers.run", str(plan_file)]
-    process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=dict(os.environ)
-    )
-    while process.poll() is None:
-        time.sleep(0.5)
-        if progress:
-            progress(f"{plan['spider']}: {_progress(log)}")
-    _, stderr = process.communicate()
+    errors = log.with_suffix(".stderr")
+    # stderr goes to a file: a pipe nobody reads while the crawl runs can fill up and stall it.
+    with errors.open("wb") as stderr:
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr, env=dict(os.environ))
+        while process.poll() is None:
+            time.sleep(0.5)
+            if progress:
+                progress(f"{plan['spider']}: {_progress(log)}")
     stats_file = Path(plan["stats_file"])
     if process.returncode != 0 or not stats_file.exists():
-        tail = stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
+        tail = errors.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-3:]
         raise InputFileError(
             f"the {plan['spider']} spider stopped with status {process.returncode} "
             f"({' / '.join(tail) or 'no message'}); see {log}"

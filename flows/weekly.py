@@ -13,7 +13,7 @@ from typing import Any
 from prefect import flow
 from prefect.schedules import Cron
 
-from flows.analyze import analyze_flow
+from flows.analyze import run_analysis
 from flows.crawl import crawl_flow
 from flows.exporting import export_flow
 from pipeline.config import Settings, load_settings
@@ -28,7 +28,7 @@ def weekly_flow(study_file: str, week: str | None = None) -> dict[str, Any]:
         week: ISO week to export (default: the last full week).
     """
     crawled = crawl_flow(study_file)
-    analysed = analyze_flow(study_file)
+    analysed = run_analysis(study_file)
     exported = export_flow(study_file, week=week)
     summary = {
         "stored": crawled.report.stored,

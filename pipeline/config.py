@@ -189,6 +189,7 @@ class CrawlSection(BaseModel):
     retry_backoff: float = Field(default=2.0, ge=0, le=60)
     max_minutes: float = Field(default=0, ge=0)
     follow_offsite: bool = False
+    extract_workers: int = Field(default=1, ge=0, le=64)
     near_duplicate_threshold: float = Field(default=0.7, gt=0, le=1)
     redis_url: str | None = None
 

@@ -44,6 +44,7 @@ def spider_plan(
         "reddit": settings.reddit.model_dump(mode="json"),
         "refresh": refresh,
         "follow_offsite": c.follow_offsite,
+        "extract_workers": c.extract_workers,
         "known_urls_file": str(known_urls_file) if known_urls_file else None,
         "start_date": f.start_date.isoformat() if f.start_date else None,
         "end_date": f.end_date.isoformat() if f.end_date else None,

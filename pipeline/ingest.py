@@ -13,7 +13,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -275,8 +275,3 @@ def known_urls(con: duckdb.DuckDBPyConnection) -> list[str]:
         "SELECT DISTINCT canonical_url FROM documents WHERE kind = 'article' AND canonical_url IS NOT NULL"
     ).fetchall()
     return [row[0] for row in rows]
-
-
-def now_utc() -> datetime:
-    """Current UTC time (naive), for feed folder names."""
-    return datetime.now(UTC).replace(tzinfo=None)

@@ -9,8 +9,11 @@ own domains. Extraction is :func:`crawlers.extract.extract_article`, the same co
 
 from __future__ import annotations
 
+import asyncio
+import multiprocessing
 import re
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,7 +23,7 @@ from scrapy import Request
 from scrapy.http import Response, TextResponse
 
 from crawlers.discovery import DiscoveryError, Entry, parse_feed, parse_sitemap
-from crawlers.extract import extract_article, page_links
+from crawlers.extract import Article, extract_article, page_links
 from crawlers.items import ArticleItem
 from crawlers.pipelines import in_window
 from crawlers.spiders.base import CountingSpider, load_config, now_iso
@@ -53,6 +56,10 @@ class NewsSpider(CountingSpider):
         self.outlets: dict[str, dict[str, Any]] = {o["name"]: o for o in cfg.get("outlets", [])}
         self.refresh = bool(cfg.get("refresh", False))
         self.offsite = bool(cfg.get("follow_offsite", False))
+        # Fetch pages without extracting them: measures the raw fetch rate (bench/crawl_speed.py).
+        self.fetch_only = bool(cfg.get("fetch_only", False))
+        self.workers = int(cfg.get("extract_workers", 0))
+        self._pool: ProcessPoolExecutor | None = None
         known = cfg.get("known_urls_file")
         self.known: set[str] = set()
         if known and Path(known).exists():
@@ -123,7 +130,7 @@ class NewsSpider(CountingSpider):
         return Request(url, self.parse_page, errback=self.on_error, dont_filter=self.refresh,
                        meta={"source": source, "depth_left": depth_left})  # fmt: skip
 
-    def parse_page(self, response: Response) -> Iterator[ArticleItem | Request]:
+    async def parse_page(self, response: Response) -> AsyncIterator[ArticleItem | Request]:
         """Extract the article of a page, and follow its links while depth is left."""
         source = response.meta["source"]
         self.note(source, "pages_fetched")
@@ -131,14 +138,31 @@ class NewsSpider(CountingSpider):
         if not isinstance(response, TextResponse) or not any(t in content_type.lower() for t in _HTML_TYPES):  # fmt: skip
             self.note(source, "dropped/not_html")
             return
-        article = extract_article(response.body, response.url)
-        if article is None:
-            if response.meta.get("depth_left", 0) == 0 or response.meta.get("depth_left") is None:
-                self.note(source, "dropped/no_article")
-        else:
+        if self.fetch_only:
+            return
+        article = await self._extract(response.body, response.url)
+        following = response.meta.get("depth_left", 0) > 0
+        if article is not None:
             yield ArticleItem(source=source, fetched_at=now_iso(), **article.as_dict())
-        if response.meta.get("depth_left", 0) > 0:
-            yield from self._follow(response, source)
+        elif not following:  # a listing page we only follow links from is not a missing article
+            self.note(source, "dropped/no_article")
+        if following:
+            for request in self._follow(response, source):
+                yield request
+
+    async def _extract(self, body: bytes, url: str) -> Article | None:
+        # Extraction is CPU-bound; in worker processes it no longer stalls the downloader.
+        if not self.workers:
+            return extract_article(body, url)
+        if self._pool is None:
+            context = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
+        return await asyncio.wrap_future(self._pool.submit(extract_article, body, url))
+
+    def closed(self, reason: str) -> None:
+        """Stop the extraction workers."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
 
     def _follow(self, response: Response, source: str) -> Iterator[Request]:
         outlet = self.outlets[source]

@@ -7,7 +7,8 @@ through ``/api/morechildren`` and every "continue this thread" page followed, as
 
 The base URL comes from the study (``[reddit] base_url``), so tests and mirrors can point it at a
 local server. With ``FRAMEWATCH_REDDIT_CLIENT_ID`` and ``FRAMEWATCH_REDDIT_CLIENT_SECRET`` in the
-environment it first gets an app-only OAuth token and uses ``oauth.reddit.com``.
+environment it first gets an app-only OAuth token (``BASE/api/v1/access_token``) and then uses
+``oauth.reddit.com`` (or, for a mirror or test server, the same base URL) with that token.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import os
 import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -26,12 +28,14 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawlers.items import RedditItem
+from crawlers.pipelines import KeywordPipeline, in_window
 from crawlers.spiders.base import CountingSpider, load_config, now_iso
 from crawlers.threads import ThreadAssembler, deletion_marker, parse_listing
 
 _THREAD_ID = re.compile(r"/comments/(\w+)")
 _SUBREDDIT = re.compile(r"/r/(\w+)")
 MAX_PAGES = 50  # Reddit stops listings near 1,000 items; this only guards against a looping cursor
+LISTING_CAP = 1000  # Reddit lists at most about this many items, however far `after` is followed
 
 
 @dataclass
@@ -74,6 +78,9 @@ class RedditSpider(CountingSpider):
     """Crawls the subreddits, searches and threads of the run configuration (``-a config=FILE``)."""
 
     name = "reddit"
+    # The spider reads Reddit's documented JSON API, governed by Reddit's API terms and the
+    # X-Ratelimit headers it honours, not by robots.txt (which on reddit.com refuses all crawlers).
+    custom_settings = {"ROBOTSTXT_OBEY": False}  # noqa: RUF012 (Scrapy's own attribute)
 
     def __init__(self, config: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -86,15 +93,16 @@ class RedditSpider(CountingSpider):
         self.expand = bool(cfg.get("expand_threads", True))
         self.threads: dict[str, _Thread] = {}
         self.token: str | None = None
+        self._filters: tuple[re.Pattern[str] | None, date | None, date | None] | None = None
 
     async def start(self) -> AsyncIterator[Request]:
         """An OAuth token first when credentials are set, else the listings right away."""
         client = os.environ.get("FRAMEWATCH_REDDIT_CLIENT_ID")
         secret = os.environ.get("FRAMEWATCH_REDDIT_CLIENT_SECRET")
-        if client and secret and self.base == "https://www.reddit.com":
+        if client and secret:
             auth = base64.b64encode(f"{client}:{secret}".encode()).decode()
             yield FormRequest(
-                "https://www.reddit.com/api/v1/access_token",
+                f"{self.base}/api/v1/access_token",
                 formdata={"grant_type": "client_credentials"},
                 headers={"Authorization": f"Basic {auth}"},
                 callback=self.parse_token, errback=self.on_error, meta={"source": "reddit-oauth"},
@@ -105,8 +113,13 @@ class RedditSpider(CountingSpider):
 
     def parse_token(self, response: Response) -> Iterator[Request]:
         """Switch to the OAuth host with the app-only token, then start."""
-        self.token = str(json.loads(response.body)["access_token"])
-        self.base = "https://oauth.reddit.com"
+        try:
+            self.token = str(json.loads(response.body)["access_token"])
+        except (ValueError, KeyError, TypeError):
+            # Without a token the public endpoints still work, at a lower rate limit.
+            self.note("reddit-oauth", "errors/bad_token")
+        if self.token and self.base == "https://www.reddit.com":
+            self.base = "https://oauth.reddit.com"
         yield from self.first_requests()
 
     def first_requests(self) -> Iterator[Request]:
@@ -134,8 +147,10 @@ class RedditSpider(CountingSpider):
         return Request(f"{self.base}{path}?{query}", callback, errback=self.on_error,
                        headers=headers, meta=meta, dont_filter=True)  # fmt: skip
 
-    def _listing(self, path: str, params: dict[str, str], source: str, page: int = 1) -> Request:
-        meta = {"source": source, "path": path, "params": params, "page": page}
+    def _listing(
+        self, path: str, params: dict[str, str], source: str, page: int = 1, seen: int = 0
+    ) -> Request:
+        meta = {"source": source, "path": path, "params": params, "page": page, "seen": seen}
         return self._get(path, {**params, "limit": "100"}, meta, self.parse_listing)
 
     def parse_listing(self, response: Response) -> Iterator[RedditItem | Request]:
@@ -147,18 +162,46 @@ class RedditSpider(CountingSpider):
             self.note(meta["source"], "errors/bad_json")
             return
         self.note(meta["source"], "feeds_polled")
+        seen = meta["seen"] + len(page.things)
         for thing in page.things:
             kind = {"t3": "reddit_post", "t1": "reddit_comment"}.get(thing.get("kind", ""))
             if kind is None:
                 continue
             self.note(meta["source"], "listing_items")
             if kind == "reddit_post" and self.expand:
-                yield from self._thread(str(thing["data"]["id"]), meta["source"])
+                if self._post_matches(thing["data"], meta["source"]):
+                    yield from self._thread(str(thing["data"]["id"]), meta["source"])
             else:
                 yield reddit_item(kind, thing["data"], None, meta["source"], self.base)
-        if page.after and meta["page"] < MAX_PAGES:
+        if page.after and page.after == meta["params"].get("after"):
+            self.note(meta["source"], "errors/looping_cursor")  # a broken mirror; stop here
+        elif page.after and meta["page"] < MAX_PAGES:
             params = {**meta["params"], "after": page.after}
-            yield self._listing(meta["path"], params, meta["source"], meta["page"] + 1)
+            yield self._listing(meta["path"], params, meta["source"], meta["page"] + 1, seen)
+        elif seen >= LISTING_CAP:
+            # Reddit listed all it will; older matches exist but cannot be paged to. Reported so
+            # the researcher can narrow the search or import a dump for the older part.
+            self.note(meta["source"], "errors/listing_capped")
+
+    def _post_matches(self, data: dict[str, Any], source: str) -> bool:
+        # Decide from the listing whether a thread is worth fetching: a post that misses the
+        # study's keywords or date window would be dropped anyway, with all its comments.
+        if self._filters is None:
+            keywords = KeywordPipeline(None, self.settings.getlist("FW_KEYWORDS")).pattern
+            start, end = self.settings.get("FW_START_DATE"), self.settings.get("FW_END_DATE")
+            self._filters = (keywords, date.fromisoformat(start) if start else None,
+                             date.fromisoformat(end) if end else None)  # fmt: skip
+        keywords, start, end = self._filters
+        created = data.get("created_utc")
+        if created and not in_window(datetime.fromtimestamp(created, UTC).date(), start, end):
+            self.note(source, "dropped/date_window")
+            return False
+        if keywords and not keywords.search(
+            f"{data.get('title') or ''}\n{data.get('selftext') or ''}"
+        ):
+            self.note(source, "dropped/keyword")
+            return False
+        return True
 
     def _thread(self, thread_id: str, source: str) -> Iterator[Request]:
         link_id = f"t3_{thread_id}"

@@ -33,14 +33,14 @@ def analyze(
     [bold]Example:[/bold] framewatch analyze --stage nlp --stage embed_documents
     """
     settings = study_settings(study)
-    from flows.analyze import STAGES, analyze_flow
+    from flows.analyze import STAGES, run_analysis
 
     names = [s.name for s in STAGES]
     unknown = [s for s in stage or [] if s not in names]
     if unknown:
         raise UsageError(f'unknown stage "{unknown[0]}"; use one of: {", ".join(names)}')
     with console.status("Analysing (the first run loads the models and may take minutes)…"):
-        results = analyze_flow(str(settings.source), stage or None)
+        results = run_analysis(str(settings.source), stage or None)
     table = Table("stage", "seconds", "counts", title="framewatch analyze")
     for result in results:
         counts = ", ".join(f"{k} {v:,}" for k, v in sorted(result.counts.items()))

@@ -35,6 +35,7 @@ class Site:
     routes: dict[str, Route] = field(default_factory=dict)
     dynamic: Dynamic | None = None
     requests: list[str] = field(default_factory=list)
+    authorizations: list[str] = field(default_factory=list)
     _counts: dict[str, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -75,6 +76,7 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         with self.site.lock:
             self.site.requests.append(self.path)
+            self.site.authorizations.append(self.headers.get("Authorization") or "")
         route = self.site.answer(parts.path, parse_qs(parts.query), form)
         if route.delay:
             time.sleep(route.delay)

@@ -75,7 +75,7 @@ def build_site(site: Site, base: str) -> None:
     site.add("/feed-as-html.xml", "<html><body><h1>Welcome</h1><p>No feed here.</p></body></html>")
     site.add("/bad-sitemap.xml", '<?xml version="1.0"?><urlset><url><loc>http://x/</loc></url', content_type="application/xml")  # fmt: skip
     site.add("/broken.html", "<html>error</html>", status=500)
-    site.routes["/slow.html"] = Route(article_html(9).encode(), delay=3.0)
+    site.routes["/slow.html"] = Route(article_html(9).encode(), delay=8.0)
     site.add("/loop-a.html", "", status=302, headers={"Location": "/loop-b.html"})
     site.add("/loop-b.html", "", status=302, headers={"Location": "/loop-a.html"})
     site.add("/report.pdf", b"%PDF-1.4 binary", content_type="application/pdf")
@@ -87,6 +87,7 @@ def build_site(site: Site, base: str) -> None:
 
 def run_spider(tmp: Path, spider: str, config: dict[str, Any], **settings: Any) -> dict[str, Any]:
     """Run one spider through ``python -m crawlers.run``; return its stats and the items written."""
+    tmp.mkdir(parents=True, exist_ok=True)
     config_file, plan_file = tmp / f"{spider}-config.json", tmp / f"{spider}-plan.json"
     config_file.write_text(json.dumps(config))
     feeds = tmp / "feeds" / spider
@@ -94,7 +95,7 @@ def run_spider(tmp: Path, spider: str, config: dict[str, Any], **settings: Any) 
         "spider": spider, "config": str(config_file), "stats_file": str(tmp / f"{spider}-stats.json"),
         "settings": {
             "FEEDS": {str(feeds / "%(batch_id)05d.jsonl"): {"format": "jsonlines", "batch_item_count": 1000}},
-            "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_TIMEOUT": 1,
+            "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_TIMEOUT": 10,
             "RETRY_TIMES": 0, "FW_BACKOFF_BASE": 0.1, "LOG_LEVEL": "INFO",
             "LOG_FILE": str(tmp / f"{spider}.log"), "CONCURRENT_REQUESTS_PER_DOMAIN": 8, **settings,
         },

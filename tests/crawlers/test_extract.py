@@ -66,6 +66,8 @@ def test_date_from_htmldate_when_no_metadata() -> None:
         ("The spokesperson told Reuters that it was false.", {"Reuters"}),
         ("Bloomberg reported that talks had stalled.", {"Bloomberg"}),
         ("The model was released on Monday. He said it works.", set()),
+        ("Officials reported no injuries, according to police.", set()),
+        ("Researchers reported the flaw to The Information first.", set()),
     ],
 )
 def test_attributions(text: str, outlets: set[str]) -> None:

@@ -116,6 +116,7 @@ def test_listing_follows_after_until_null(tmp_path: Path) -> None:
     assert len({i["fullname"] for i in result["items"]}) == 1001
     assert len([r for r in site.requests if r != "/robots.txt"]) == 11
     assert result["stats"]["fw/r/spez/feeds_polled"] == 11
+    assert result["stats"]["fw/r/spez/errors/listing_capped"] == 1  # 1,001 items: at Reddit's cap
 
 
 @pytest.mark.slow
@@ -133,3 +134,51 @@ def test_truncated_json_and_429_are_counted_not_fatal(tmp_path: Path) -> None:
     assert stats["fw/r/broken/errors/bad_json"] == 1
     assert stats["fw/r/redditdev/backoffs"] == 1
     assert sorted(i["kind"] for i in result["items"]) == ["reddit_comment", "reddit_comment", "reddit_post"]  # fmt: skip
+
+
+@pytest.mark.slow
+def test_search_with_oauth_credentials_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    listings = shared_data("reddit_praw_cassettes", "listings")
+    site = Site()
+    site.add("/r/all/search.json", (listings / "001_GET_r_all_search.json").read_bytes(), content_type="application/json")  # fmt: skip
+    site.add("/api/v1/access_token", '{"access_token": "tok123", "token_type": "bearer"}', content_type="application/json")  # fmt: skip
+    monkeypatch.setenv("FRAMEWATCH_REDDIT_CLIENT_ID", "id")
+    monkeypatch.setenv("FRAMEWATCH_REDDIT_CLIENT_SECRET", "secret")
+    with serve(site) as base:
+        search = {
+            "query": "praw oauth search",
+            "subreddit": "all",
+            "sort": "relevance",
+            "time": "all",
+        }
+        config = {"reddit": {"base_url": base, "searches": [search], "expand_threads": False}}
+        result = run_spider(tmp_path, "reddit", config)
+    assert len(result["items"]) == 6 and {i["kind"] for i in result["items"]} == {"reddit_post"}
+    assert {i["source"] for i in result["items"]} == {"search:praw oauth search"}
+    searched = next(r for r in site.requests if r.startswith("/r/all/search.json"))
+    assert "q=praw+oauth+search" in searched and "restrict_sr=1" in searched and "sort=relevance" in searched  # fmt: skip
+    token = site.requests.index("/api/v1/access_token")
+    assert site.authorizations[token] == "Basic aWQ6c2VjcmV0"  # base64 of id:secret
+    assert site.authorizations[site.requests.index(searched)] == "bearer tok123"
+    assert "secret" not in (tmp_path / "reddit-config.json").read_text()  # never written down
+
+
+@pytest.mark.slow
+def test_threads_of_posts_outside_the_study_are_not_fetched(tmp_path: Path) -> None:
+    listings = shared_data("reddit_praw_cassettes", "listings")
+    site = Site()
+    page = json.loads((listings / "001_GET_r_askreddit_new.json").read_bytes())
+    site.add(
+        "/r/askreddit/new.json", json.dumps(page), content_type="application/json"
+    )  # after set
+    with serve(site) as base:
+        config = {"reddit": {"base_url": base, "subreddits": ["askreddit"]}}
+        result = run_spider(tmp_path, "reddit", config, FW_KEYWORDS=["zzzqqq"])
+    stats = result["stats"]
+    # The server repeats the same page for any cursor: two pages read, then the loop is caught.
+    assert stats["fw/r/askreddit/feeds_polled"] == 2
+    assert stats["fw/r/askreddit/errors/looping_cursor"] == 1
+    assert stats["fw/r/askreddit/dropped/keyword"] == 200
+    assert result["items"] == [] and not any("/comments/" in r for r in site.requests)

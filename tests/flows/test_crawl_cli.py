@@ -41,3 +41,19 @@ def test_crawl_with_nothing_to_crawl_says_what_to_add(tmp_path: Path) -> None:
     study.write_text('[study]\nname = "empty"\n')
     result = runner.invoke(app, ["crawl", "--study", str(study)])
     assert result.exit_code == 2 and "nothing to crawl" in result.output
+
+
+def test_a_spider_that_dies_is_reported_with_its_log(tmp_path: Path) -> None:
+    import pytest
+
+    from flows.commands.crawl import run_spider
+    from pipeline.errors import InputFileError
+
+    log = tmp_path / "logs" / "x.log"
+    log.parent.mkdir()
+    plan = {"spider": "nosuch", "config": "", "settings": {"LOG_FILE": str(log)},
+            "stats_file": str(tmp_path / "stats.json")}  # fmt: skip
+    plan_file = tmp_path / "plan.json"
+    plan_file.write_text(json.dumps(plan))
+    with pytest.raises(InputFileError, match=r"nosuch spider stopped with status 1 \(.*KeyError"):
+        run_spider(plan_file, plan)

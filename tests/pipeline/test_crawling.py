@@ -88,3 +88,16 @@ def test_coverage_rows_from_stats_and_ingest(settings: Settings, con: duckdb.Duc
     stored = con.execute("SELECT stored, dropped_reasons, error_reasons FROM crawl_runs WHERE source = 'ledger'").fetchall()  # fmt: skip
     assert stored[0][0] == 5 and json.loads(stored[0][1]) == {"no_article": 1}
     assert json.loads(stored[0][2]) == {"http_404": 2}
+
+
+def test_crawl_schema_is_commented_and_documented(con: duckdb.DuckDBPyConnection) -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "schema.md").read_text()
+    columns = con.execute(
+        "SELECT table_name, column_name, comment FROM duckdb_columns() "
+        "WHERE table_name IN ('crawl_runs', 'feed_files') "
+        "OR (table_name = 'documents' AND column_name IN ('edited_at', 'deleted', 'near_dup_cluster'))"
+    ).fetchall()
+    assert len(columns) == 24
+    assert all(comment for _, _, comment in columns)
+    assert all(f"| {column} |" in docs for _, column, _ in columns if column != "run_id")
+    assert "### `crawl_runs` (0003)" in docs and "### `feed_files` (0003)" in docs
