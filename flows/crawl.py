@@ -86,7 +86,9 @@ def run_spider(
     errors = log.with_suffix(".stderr")
     # stderr goes to a file: a pipe nobody reads while the crawl runs can fill up and stall it.
     with errors.open("wb") as stderr:
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr, env=dict(os.environ))
+        process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=stderr, env=dict(os.environ)
+        )
         while process.poll() is None:
             time.sleep(0.5)
             if progress:
