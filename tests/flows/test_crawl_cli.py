@@ -46,7 +46,7 @@ def test_crawl_with_nothing_to_crawl_says_what_to_add(tmp_path: Path) -> None:
 def test_a_spider_that_dies_is_reported_with_its_log(tmp_path: Path) -> None:
     import pytest
 
-    from flows.commands.crawl import run_spider
+    from flows.crawl import run_spider
     from pipeline.errors import InputFileError
 
     log = tmp_path / "logs" / "x.log"
