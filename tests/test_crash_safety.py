@@ -123,7 +123,8 @@ STAGES = """
     from pipeline.config import load_settings
     from pipeline.store import connect
     embed.WRITE_BATCH = 16
-    frames.BATCH_DOCUMENTS = 10
+    frame_sentences = frames.frame_sentences
+    frames.frame_sentences = lambda con, detector, **kw: frame_sentences(con, detector, **{{**kw, "batch_documents": 10}})
     write_vectors, frame_batch = embed.write_vectors, frames._frame_batch
     def traced_vectors(*args, **kwargs):
         write_vectors(*args, **kwargs)
