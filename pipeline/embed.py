@@ -17,7 +17,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from models.embedder import Embedder
+from models.embedder import Embedder, TextEmbedder
 from pipeline.config import Settings
 from pipeline.documents import text_hash
 
@@ -45,7 +45,7 @@ def embedding_text(title: str | None, text: str | None, lead_chars: int) -> str:
 
 
 def embed_documents(
-    con: duckdb.DuckDBPyConnection, settings: Settings, embedder: Callable[[], Embedder]
+    con: duckdb.DuckDBPyConnection, settings: Settings, embedder: Callable[[], TextEmbedder]
 ) -> dict[str, int]:
     """Embed the documents the NLP stage kept (ok or truncated) that have no vector yet.
 
@@ -84,7 +84,7 @@ def embed_documents(
 
 
 def embed_sentences(
-    con: duckdb.DuckDBPyConnection, embedder: Callable[[], Embedder], model_id: str
+    con: duckdb.DuckDBPyConnection, embedder: Callable[[], TextEmbedder], model_id: str
 ) -> dict[str, int]:
     """Embed the distinct sentence texts that have no vector for ``model_id``.
 
@@ -106,7 +106,7 @@ def embed_sentences(
 def embed_missing(
     con: duckdb.DuckDBPyConnection,
     by_hash: dict[str, str],
-    embedder: Callable[[], Embedder],
+    embedder: Callable[[], TextEmbedder],
     *,
     known_missing: bool = False,
 ) -> dict[str, int]:

@@ -34,7 +34,7 @@ class CountingEmbedder:
             for t in texts
         ]
         vectors = np.array(rows, dtype=np.float32).reshape(len(texts), self.dimension)
-        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+        return np.asarray(vectors / np.linalg.norm(vectors, axis=1, keepdims=True))
 
 
 def analysed(con: duckdb.DuckDBPyConnection, *docs: tuple[str, str, str]) -> None:

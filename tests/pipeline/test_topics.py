@@ -30,7 +30,7 @@ def theme_vectors(theme: str, n: int, seed: int) -> np.ndarray:
     centre[list(THEMES).index(theme) * 8 : list(THEMES).index(theme) * 8 + 8] = 1.0
     noise = np.random.default_rng(seed).normal(scale=0.15, size=(n, 32)).astype(np.float32)
     vectors = centre / np.linalg.norm(centre) + noise
-    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    return np.asarray(vectors / np.linalg.norm(vectors, axis=1, keepdims=True), dtype=np.float32)
 
 
 def add_documents(

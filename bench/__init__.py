@@ -1,0 +1,1 @@
+"""Benchmarks with recorded results (bench/RESULTS.md); not part of the test suite."""
