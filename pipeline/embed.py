@@ -22,6 +22,7 @@ from pipeline.config import Settings
 from pipeline.documents import text_hash
 
 WRITE_BATCH = 2048
+CHUNK = 10_000
 
 
 def make_embedder(settings: Settings) -> Embedder:
@@ -44,43 +45,88 @@ def embedding_text(title: str | None, text: str | None, lead_chars: int) -> str:
     return f"{title}. {lead}" if title and lead else title or lead
 
 
+def model_id_for(settings: Settings) -> str | None:
+    """``embeddings.model`` of the study's embedder without loading it (None: not exported yet)."""
+    from models.onnx_export import export_folder, load_variants, pick_variant
+
+    name, backend = settings.models.embedding, settings.analysis.backend
+    if backend == "torch":
+        return f"{name}@torch"
+    variants = load_variants(export_folder(settings.data_path / "models", name))
+    if not variants:
+        return None
+    chosen = pick_variant(variants, backend)
+    return f"{name}@{chosen.backend if chosen else 'torch'}"
+
+
 def embed_documents(
-    con: duckdb.DuckDBPyConnection, settings: Settings, embedder: Callable[[], TextEmbedder]
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    embedder: Callable[[], TextEmbedder],
+    model_id: str,
 ) -> dict[str, int]:
     """Embed the documents the NLP stage kept (ok or truncated) that have no vector yet.
+
+    Works in chunks of :data:`CHUNK` documents, so memory stays bounded; a crash loses at most the
+    chunk being embedded, and the next run picks up every document whose text has no vector.
 
     Args:
         con: Writable study database.
         settings: Study settings (``analysis.lead_chars``).
         embedder: Returns the embedder; called only when something must be embedded.
+        model_id: ``embeddings.model`` of that embedder.
 
     Returns:
-        Counts: documents (given an embedding text now), embedded (vectors computed now), cached
-        (texts of those documents that already had a vector).
+        Counts: documents (given an embedding text now), embedded (distinct texts embedded now),
+        cached (documents given an embedding text now whose vector was stored or shared).
     """
-    changed = con.execute(
-        "SELECT d.doc_id, d.content_hash, d.title, d.text FROM documents d "
-        "JOIN nlp_documents n USING (doc_id) LEFT JOIN doc_embedding_texts t USING (doc_id) "
-        "WHERE n.status IN ('ok', 'truncated') AND (t.doc_id IS NULL OR t.content_hash <> d.content_hash)"
-    ).fetchall()
     lead = settings.analysis.lead_chars
-    texts = {doc_id: embedding_text(title, text, lead) for doc_id, _, title, text in changed}
-    if changed:
-        mapping = pa.table(
+    documents = 0
+    while changed := con.execute(
+        "SELECT d.doc_id, d.content_hash, d.title, left(d.text, ?) FROM documents d "
+        "JOIN nlp_documents n USING (doc_id) LEFT JOIN doc_embedding_texts t USING (doc_id) "
+        "WHERE n.status IN ('ok', 'truncated') AND (t.doc_id IS NULL OR t.content_hash <> d.content_hash) "
+        "LIMIT ?",
+        [3 * lead, CHUNK],
+    ).fetchall():
+        documents += len(changed)
+        hashes = [text_hash(embedding_text(title, text, lead)) for _, _, title, text in changed]
+        write_table(
+            con,
+            "INSERT OR REPLACE INTO doc_embedding_texts SELECT * FROM new_rows",
             {
-                "doc_id": [row[0] for row in changed],
-                "content_hash": [row[1] for row in changed],
-                "text_hash": [text_hash(texts[row[0]]) for row in changed],
-            }
+                "doc_id": [r[0] for r in changed],
+                "content_hash": [r[1] for r in changed],
+                "text_hash": hashes,
+            },
         )
-        con.execute("BEGIN TRANSACTION")
-        con.register("mapping", mapping)
-        con.execute("INSERT OR REPLACE INTO doc_embedding_texts SELECT * FROM mapping")
-        con.unregister("mapping")
+    embedded = 0
+    while missing := con.execute(
+        "SELECT t.text_hash, any_value(d.title), any_value(left(d.text, ?)) FROM doc_embedding_texts t "
+        "JOIN documents d USING (doc_id) WHERE NOT EXISTS (SELECT 1 FROM embeddings e "
+        "WHERE e.text_hash = t.text_hash AND e.model = ?) GROUP BY t.text_hash LIMIT ?",
+        [3 * lead, model_id, CHUNK],
+    ).fetchall():
+        by_hash = {h: embedding_text(title, text, lead) for h, title, text in missing}
+        embedded += embed_missing(con, by_hash, embedder, known_missing=True)["embedded"]
+    return {"documents": documents, "embedded": embedded, "cached": max(documents - embedded, 0)}
+
+
+def write_table(
+    con: duckdb.DuckDBPyConnection, statement: str, columns: dict[str, list[Any]]
+) -> None:
+    """Run ``statement`` over ``columns`` registered as ``new_rows``, in one transaction."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.register(
+            "new_rows", pa.table({k: pa.array(v, pa.string()) for k, v in columns.items()})
+        )
+        con.execute(statement)
+        con.unregister("new_rows")
         con.execute("COMMIT")
-    by_hash = {text_hash(t): t for t in texts.values()}
-    counts = embed_missing(con, by_hash, embedder)
-    return {"documents": len(changed), **counts}
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 def embed_sentences(
@@ -91,16 +137,16 @@ def embed_sentences(
     Returns:
         Counts: embedded (vectors computed now), cached (distinct sentence texts already stored).
     """
-    missing = con.execute(
+    total = scalar_int(con, "SELECT count(DISTINCT text_hash) FROM sentences")
+    embedded = 0
+    while missing := con.execute(
         "SELECT s.text_hash, any_value(s.text) FROM sentences s "
         "WHERE NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.text_hash = s.text_hash AND e.model = ?) "
-        "GROUP BY s.text_hash",
-        [model_id],
-    ).fetchall()
-    total = scalar_int(con, "SELECT count(DISTINCT text_hash) FROM sentences")
-    counts = embed_missing(con, dict(missing), embedder, known_missing=True)
-    counts["cached"] = total - counts["embedded"]
-    return counts
+        "GROUP BY s.text_hash LIMIT ?",
+        [model_id, CHUNK],
+    ).fetchall():
+        embedded += embed_missing(con, dict(missing), embedder, known_missing=True)["embedded"]
+    return {"embedded": embedded, "cached": total - embedded}
 
 
 def embed_missing(
