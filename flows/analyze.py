@@ -51,8 +51,10 @@ class AnalysisContext:
         return self._embedder
 
     def model_id(self) -> str:
-        """``embeddings.model`` of the study's embedder."""
-        return self.embedder().model_id
+        """``embeddings.model`` of the study's embedder (loaded only when that needs an export)."""
+        if self._embedder is not None:
+            return self._embedder.model_id
+        return embed.model_id_for(self.settings) or self.embedder().model_id
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,7 @@ def _nlp_on_dask(ctx: AnalysisContext) -> dict[str, int]:
 
 
 def _embed_documents(ctx: AnalysisContext) -> dict[str, int]:
-    return embed.embed_documents(ctx.con, ctx.settings, ctx.embedder)
+    return embed.embed_documents(ctx.con, ctx.settings, ctx.embedder, ctx.model_id())
 
 
 def _topics(ctx: AnalysisContext) -> dict[str, int]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -51,6 +51,17 @@ def load_sentence_transformer(name: str) -> Any:
             f'cannot load embedding model "{name}" ({str(exc).splitlines()[0]}); '
             f'use "{DEFAULT_MODEL}" or a local model folder in [models] embedding'
         ) from exc
+
+
+class TextEmbedder(Protocol):
+    """What the embedding stage needs from an embedder (tests pass stand-ins)."""
+
+    model_id: str
+    dimension: int
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """L2-normalised float32 vectors, one row per text."""
+        ...
 
 
 class Embedder:

@@ -114,6 +114,11 @@ def choose_variant(name: str, cache_dir: Path, backend: str) -> Variant | None:
         The variant, or None when ``auto`` found no variant that agrees with torch.
     """
     variants = load_variants(export_folder(cache_dir, name)) or export_variants(name, cache_dir)
+    return pick_variant(variants, backend)
+
+
+def pick_variant(variants: list[Variant], backend: str) -> Variant | None:
+    """The named variant, or for ``auto`` the fastest that agrees with torch (None: use torch)."""
     if backend != "auto":
         return next(v for v in variants if v.backend == backend)
     agreeing = [v for v in variants if v.agreement >= MIN_AGREEMENT]

@@ -1,10 +1,12 @@
 """Topics with stable ids: :meth:`TopicModel.fit` once, :meth:`TopicModel.transform` afterwards.
 
-BERTopic is fitted on precomputed document embeddings with fast parts: PCA instead of UMAP and
-scikit-learn's HDBSCAN, then each outlier goes to the nearest topic when its cosine similarity is at
-least ``outlier_similarity`` (BERTopic's ``reduce_outliers(strategy="embeddings")`` idea, done on the
-vectors we already have). Topic ids are fixed at fit time; a topic's vector is the normalised mean of
-its documents.
+BERTopic is fitted on precomputed document embeddings with fast parts: PCA instead of UMAP, and
+k-means whose number of topics is chosen by the silhouette score (:class:`SilhouetteKMeans`) instead
+of HDBSCAN. Measured on AllSides samples of 150, 400 and 2,949 articles, HDBSCAN on PCA vectors
+collapsed into 2–7 topics with half the documents as outliers (NMI 0.23–0.58), while this found
+12–15 topics with NMI 0.79–0.84 and no outliers. A clustering with outliers (-1) still works: each
+outlier joins the nearest topic when their cosine similarity is at least ``outlier_similarity``.
+Topic ids are fixed at fit time; a topic's vector is the normalised mean of its documents.
 
 Later documents are assigned to the most similar topic vector, so old ids never change meaning.
 Documents that fit no topic well (:meth:`TopicModel.extend`) are clustered on their own and the new
@@ -131,8 +133,9 @@ class TopicModel:
 
         topics = json.loads((folder / "topics.json").read_text(encoding="utf-8"))
         tensors = load_file(str(folder / "topic_embeddings.safetensors"))["topic_embeddings"]
-        offset = int(topics.get("_outliers", 0))
         ids = sorted(int(k) for k in topics["topic_labels"] if int(k) != -1)
+        # Row 0 holds the outlier topic when there is one; merge_models may keep the flag without it.
+        offset = len(tensors) - len(ids)
         vectors = _normalise(np.asarray(tensors, dtype=np.float32)[[i + offset for i in ids]])
         info = {
             i: TopicInfo(
@@ -153,19 +156,70 @@ def save_bertopic(bertopic: Any, folder: Path) -> None:
     )
 
 
+class SilhouetteKMeans:
+    """k-means on unit vectors with k chosen by the best silhouette score (cosine).
+
+    A BERTopic clustering part: ``fit`` sets ``labels_``; ``predict`` gives the nearest centre.
+    Tried k: 2 up to ``max_topics`` or one topic per ``min_topic_size`` documents.
+    """
+
+    def __init__(self, min_topic_size: int, seed: int, max_topics: int = 30) -> None:
+        self.min_topic_size = min_topic_size
+        self.seed = seed
+        self.max_topics = max_topics
+        self.labels_: np.ndarray = np.zeros(0, dtype=int)
+        self._model: Any = None
+
+    def fit(self, x: np.ndarray, y: Any = None) -> SilhouetteKMeans:
+        """Cluster the (reduced) document vectors."""
+        from sklearn.cluster import KMeans
+        from sklearn.metrics import silhouette_score
+
+        unit = _normalise(np.asarray(x, dtype=np.float32))
+        best: tuple[float, Any] | None = None
+        for k in range(2, max(2, min(self.max_topics, len(unit) // self.min_topic_size)) + 1):
+            model = KMeans(k, random_state=self.seed, n_init=1).fit(unit)
+            score = silhouette_score(
+                unit,
+                model.labels_,
+                metric="cosine",
+                sample_size=min(len(unit), 1000),
+                random_state=self.seed,
+            )
+            if best is None or score > best[0]:
+                best = (float(score), model)
+        if best is None:
+            raise ValueError("SilhouetteKMeans needs at least two documents")
+        self._model = best[1]
+        self.labels_ = np.asarray(self._model.labels_)
+        return self
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """The nearest centre of each vector."""
+        return np.asarray(self._model.predict(_normalise(np.asarray(x, dtype=np.float32))))
+
+
 def _bertopic(seed: int, min_topic_size: int, size: int, *, single: bool = False) -> Any:
+    """BERTopic with PCA; k-means by silhouette, or HDBSCAN (``single``) for new themes.
+
+    New themes are looked for among a few ill-fitting documents that may form one cluster or none,
+    which HDBSCAN with ``allow_single_cluster`` expresses and k-means cannot.
+    """
     from bertopic import BERTopic
     from sklearn.cluster import HDBSCAN
     from sklearn.decomposition import PCA
     from sklearn.feature_extraction.text import CountVectorizer
 
+    clusters: Any = (
+        HDBSCAN(min_cluster_size=min_topic_size, allow_single_cluster=True, copy=True)
+        if single
+        else SilhouetteKMeans(min_topic_size, seed)
+    )
     return BERTopic(
         umap_model=PCA(
             n_components=min(PCA_COMPONENTS, size - 1), random_state=seed, svd_solver="full"
         ),
-        hdbscan_model=HDBSCAN(
-            min_cluster_size=min_topic_size, allow_single_cluster=single, copy=True
-        ),
+        hdbscan_model=clusters,
         vectorizer_model=CountVectorizer(stop_words="english"),
         min_topic_size=min_topic_size,
         calculate_probabilities=False,

@@ -17,11 +17,12 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from models.embedder import Embedder
+from models.embedder import Embedder, TextEmbedder
 from pipeline.config import Settings
 from pipeline.documents import text_hash
 
 WRITE_BATCH = 2048
+CHUNK = 10_000
 
 
 def make_embedder(settings: Settings) -> Embedder:
@@ -44,78 +45,114 @@ def embedding_text(title: str | None, text: str | None, lead_chars: int) -> str:
     return f"{title}. {lead}" if title and lead else title or lead
 
 
+def model_id_for(settings: Settings) -> str | None:
+    """``embeddings.model`` of the study's embedder without loading it (None: not exported yet)."""
+    from models.onnx_export import export_folder, load_variants, pick_variant
+
+    name, backend = settings.models.embedding, settings.analysis.backend
+    if backend == "torch":
+        return f"{name}@torch"
+    variants = load_variants(export_folder(settings.data_path / "models", name))
+    if not variants:
+        return None
+    chosen = pick_variant(variants, backend)
+    return f"{name}@{chosen.backend if chosen else 'torch'}"
+
+
 def embed_documents(
-    con: duckdb.DuckDBPyConnection, settings: Settings, embedder: Callable[[], Embedder]
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    embedder: Callable[[], TextEmbedder],
+    model_id: str,
 ) -> dict[str, int]:
     """Embed the documents the NLP stage kept (ok or truncated) that have no vector yet.
+
+    Works in chunks of :data:`CHUNK` documents, so memory stays bounded; a crash loses at most the
+    chunk being embedded, and the next run picks up every document whose text has no vector.
 
     Args:
         con: Writable study database.
         settings: Study settings (``analysis.lead_chars``).
         embedder: Returns the embedder; called only when something must be embedded.
+        model_id: ``embeddings.model`` of that embedder.
 
     Returns:
-        Counts: documents (given an embedding text now), embedded (vectors computed now), cached
-        (texts of those documents that already had a vector).
+        Counts: documents (given an embedding text now), embedded (distinct texts embedded now),
+        cached (documents given an embedding text now whose vector was stored or shared).
     """
-    changed = con.execute(
-        "SELECT d.doc_id, d.content_hash, d.title, d.text FROM documents d "
-        "JOIN nlp_documents n USING (doc_id) LEFT JOIN doc_embedding_texts t USING (doc_id) "
-        "WHERE n.status IN ('ok', 'truncated') AND (t.doc_id IS NULL OR t.content_hash <> d.content_hash)"
-    ).fetchall()
     lead = settings.analysis.lead_chars
-    texts = {doc_id: embedding_text(title, text, lead) for doc_id, _, title, text in changed}
-    by_hash = {text_hash(t): t for t in texts.values()}
-    embedded = 0
-    # A document's text mapping is written in the same transaction as its vector, so a crash
-    # never leaves a mapped document without a vector (a re-run would not look at it again).
-    for start in range(0, len(changed), WRITE_BATCH):
-        chunk = changed[start : start + WRITE_BATCH]
-        mapping = pa.table(
+    documents = 0
+    while changed := con.execute(
+        "SELECT d.doc_id, d.content_hash, d.title, left(d.text, ?) FROM documents d "
+        "JOIN nlp_documents n USING (doc_id) LEFT JOIN doc_embedding_texts t USING (doc_id) "
+        "WHERE n.status IN ('ok', 'truncated') AND (t.doc_id IS NULL OR t.content_hash <> d.content_hash) "
+        "LIMIT ?",
+        [3 * lead, CHUNK],
+    ).fetchall():
+        documents += len(changed)
+        hashes = [text_hash(embedding_text(title, text, lead)) for _, _, title, text in changed]
+        write_table(
+            con,
+            "INSERT OR REPLACE INTO doc_embedding_texts SELECT * FROM new_rows",
             {
-                "doc_id": [row[0] for row in chunk],
-                "content_hash": [row[1] for row in chunk],
-                "text_hash": [text_hash(texts[row[0]]) for row in chunk],
-            }
+                "doc_id": [r[0] for r in changed],
+                "content_hash": [r[1] for r in changed],
+                "text_hash": hashes,
+            },
         )
-        wanted = list(dict.fromkeys(mapping.column("text_hash").to_pylist()))
-        model = embedder()
-        stored = set(stored_hashes(con, model.model_id, wanted))
-        todo = [h for h in wanted if h not in stored]
-        vectors = (
-            model.embed([by_hash[h] for h in todo])
-            if todo
-            else np.zeros((0, model.dimension), np.float32)
+    embedded = 0
+    while missing := con.execute(
+        "SELECT t.text_hash, any_value(d.title), any_value(left(d.text, ?)) FROM doc_embedding_texts t "
+        "JOIN documents d USING (doc_id) WHERE NOT EXISTS (SELECT 1 FROM embeddings e "
+        "WHERE e.text_hash = t.text_hash AND e.model = ?) GROUP BY t.text_hash LIMIT ?",
+        [3 * lead, model_id, CHUNK],
+    ).fetchall():
+        by_hash = {h: embedding_text(title, text, lead) for h, title, text in missing}
+        embedded += embed_missing(con, by_hash, embedder, known_missing=True)["embedded"]
+    return {"documents": documents, "embedded": embedded, "cached": max(documents - embedded, 0)}
+
+
+def write_table(
+    con: duckdb.DuckDBPyConnection, statement: str, columns: dict[str, list[Any]]
+) -> None:
+    """Run ``statement`` over ``columns`` registered as ``new_rows``, in one transaction."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.register(
+            "new_rows", pa.table({k: pa.array(v, pa.string()) for k, v in columns.items()})
         )
-        write_vectors(con, model.model_id, todo, vectors, mapping=mapping)
-        embedded += len(todo)
-    return {"documents": len(changed), "embedded": embedded, "cached": len(by_hash) - embedded}
+        con.execute(statement)
+        con.unregister("new_rows")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 def embed_sentences(
-    con: duckdb.DuckDBPyConnection, embedder: Callable[[], Embedder], model_id: str
+    con: duckdb.DuckDBPyConnection, embedder: Callable[[], TextEmbedder], model_id: str
 ) -> dict[str, int]:
     """Embed the distinct sentence texts that have no vector for ``model_id``.
 
     Returns:
         Counts: embedded (vectors computed now), cached (distinct sentence texts already stored).
     """
-    missing = con.execute(
+    total = scalar_int(con, "SELECT count(DISTINCT text_hash) FROM sentences")
+    embedded = 0
+    while missing := con.execute(
         "SELECT s.text_hash, any_value(s.text) FROM sentences s "
         "WHERE NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.text_hash = s.text_hash AND e.model = ?) "
-        "GROUP BY s.text_hash",
-        [model_id],
-    ).fetchall()
-    total = scalar_int(con, "SELECT count(DISTINCT text_hash) FROM sentences")
-    counts = embed_missing(con, dict(missing), embedder, known_missing=True)
-    counts["cached"] = total - counts["embedded"]
-    return counts
+        "GROUP BY s.text_hash LIMIT ?",
+        [model_id, CHUNK],
+    ).fetchall():
+        embedded += embed_missing(con, dict(missing), embedder, known_missing=True)["embedded"]
+    return {"embedded": embedded, "cached": total - embedded}
 
 
 def embed_missing(
     con: duckdb.DuckDBPyConnection,
     by_hash: dict[str, str],
-    embedder: Callable[[], Embedder],
+    embedder: Callable[[], TextEmbedder],
     *,
     known_missing: bool = False,
 ) -> dict[str, int]:
@@ -144,14 +181,9 @@ def stored_hashes(con: duckdb.DuckDBPyConnection, model_id: str, hashes: list[st
 
 
 def write_vectors(
-    con: duckdb.DuckDBPyConnection,
-    model_id: str,
-    hashes: list[str],
-    vectors: np.ndarray,
-    *,
-    mapping: pa.Table | None = None,
+    con: duckdb.DuckDBPyConnection, model_id: str, hashes: list[str], vectors: np.ndarray
 ) -> None:
-    """Insert one batch of vectors in a transaction (with the documents' text mapping, if given)."""
+    """Insert one batch of vectors in a transaction."""
     flat = pa.array(np.ascontiguousarray(vectors, dtype=np.float32).ravel())
     table = pa.table(
         {
@@ -162,23 +194,14 @@ def write_vectors(
         }
     )
     con.execute("BEGIN TRANSACTION")
-    try:
-        con.register("new_vectors", table)
-        con.execute(
-            "INSERT OR IGNORE INTO embeddings (text_hash, model, vector) "
-            "SELECT text_hash, ?, vector FROM new_vectors",
-            [model_id],
-        )
-        if mapping is not None:
-            con.register("mapping", mapping)
-            con.execute("INSERT OR REPLACE INTO doc_embedding_texts SELECT * FROM mapping")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        con.unregister("new_vectors")
-        con.unregister("mapping")
+    con.register("new_vectors", table)
+    con.execute(
+        "INSERT OR IGNORE INTO embeddings (text_hash, model, vector) "
+        "SELECT text_hash, ?, vector FROM new_vectors",
+        [model_id],
+    )
+    con.unregister("new_vectors")
+    con.execute("COMMIT")
 
 
 def document_vectors(

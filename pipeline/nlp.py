@@ -83,8 +83,7 @@ def analyse_documents(
         rows = analyse_batch(docs, pipelines, settings)
         write_rows(con, rows)
         counts.update(rows.counts)
-    counts["documents"] += 0
-    return dict(counts)
+    return {"documents": 0, **counts}
 
 
 def sync_aliases(

@@ -20,18 +20,17 @@ from typing import Any
 
 _VERBS = (
     "say says said saying claim claims claimed claiming argue argues argued arguing accuse accuses "
-    "accused accusing write writes wrote written writing tell tells told telling state states "
-    "stated warn warns warned insist insists insisted allege alleges alleged contend contends "
-    "contended maintain maintains maintained announce announces announced deny denies denied "
-    "report reports reported assert asserts asserted acknowledge acknowledges acknowledged admit "
-    "admits admitted explain explains explained add adds added note notes noted suggest suggests "
-    "suggested tweet tweets tweeted post posts posted charge charges charged"
+    "accused accusing write writes wrote written writing tell tells told telling stated warn warns "
+    "warned insist insists insisted allege alleges alleged contend contends contended announce "
+    "announces announced deny denies denied reports reported assert asserts asserted acknowledge "
+    "acknowledges acknowledged admit admits admitted explain explains explained added noted suggest "
+    "suggests suggested tweet tweets tweeted"
 )
+# Left out on purpose: words that are mostly nouns in news text ("state" as in United States,
+# "report", "post", "note", "charge"); they sent a sixth of all sentences to the full model for nothing.
 REPORTING_VERBS = frozenset(_VERBS.split())
-_QUOTES = '"“”«»„'
 CUE_PATTERN = re.compile(
-    r"\b(?:" + "|".join(sorted(REPORTING_VERBS)) + r")\b|\baccording to\b|[" + _QUOTES + "]",
-    re.IGNORECASE,
+    r"\b(?:" + "|".join(sorted(REPORTING_VERBS)) + r")\b|\baccording to\b", re.IGNORECASE
 )
 _QUOTED_SPAN = re.compile(r"[\"“„«]([^\"”“»]+)[\"”»]")
 _PERSON_PRONOUNS = frozenset({"he", "she", "him", "her"})
@@ -72,8 +71,11 @@ class Attribution:
 
 
 def has_cue(text: str) -> bool:
-    """Whether a sentence may report speech (so the full model should read it)."""
-    return CUE_PATTERN.search(text) is not None
+    """Whether a sentence may report speech (so the full model should read it).
+
+    A reporting verb, "according to", or a quotation of four or more words (not scare quotes).
+    """
+    return CUE_PATTERN.search(text) is not None or has_quotation(text)
 
 
 def normalise_name(text: str, aliases: dict[str, str]) -> str:

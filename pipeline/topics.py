@@ -40,7 +40,8 @@ def assign_topics(
         run_id: ``runs.run_id`` recorded on topics this run adds.
 
     Returns:
-        Counts: documents (assigned now), outliers, topics_added, topics (in the registry).
+        Counts: documents (assigned now), outliers, topics_added, topics (in the registry), and
+        waiting (documents left for later when there are fewer than 2 × min_topic_size to fit on).
     """
     doc_ids, vectors, _ = document_vectors(
         con,
@@ -55,6 +56,18 @@ def assign_topics(
             "topics": _topic_count(con, model_id),
         }
     folder = topic_folder(settings, model_id)
+    if (
+        not (folder / "topics.json").exists()
+        and len(doc_ids) < 2 * settings.analysis.min_topic_size
+    ):
+        # Too few documents to find topics yet: they wait for a later run.
+        return {
+            "documents": 0,
+            "outliers": 0,
+            "topics_added": 0,
+            "topics": 0,
+            "waiting": len(doc_ids),
+        }
     texts = _embedding_texts(con, doc_ids, settings.analysis.lead_chars)
     if (folder / "topics.json").exists():
         model, topics, sims = _assign_later(folder, texts, vectors, settings)

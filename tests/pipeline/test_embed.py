@@ -34,7 +34,7 @@ class CountingEmbedder:
             for t in texts
         ]
         vectors = np.array(rows, dtype=np.float32).reshape(len(texts), self.dimension)
-        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+        return np.asarray(vectors / np.linalg.norm(vectors, axis=1, keepdims=True))
 
 
 def analysed(con: duckdb.DuckDBPyConnection, *docs: tuple[str, str, str]) -> None:
@@ -70,10 +70,10 @@ def test_documents_are_embedded_once_per_text_and_model(
         ("c", "Other", "Else."),
     )
     fake = CountingEmbedder()
-    counts = embed_documents(con, settings, lambda: fake)
-    assert counts == {"documents": 3, "embedded": 2, "cached": 0}
+    counts = embed_documents(con, settings, lambda: fake, fake.model_id)
+    assert counts == {"documents": 3, "embedded": 2, "cached": 1}
     assert sorted(fake.seen) == ["Other. Else.", "Same. Identical text."]
-    assert embed_documents(con, settings, lambda: fake) == {
+    assert embed_documents(con, settings, lambda: fake, fake.model_id) == {
         "documents": 0,
         "embedded": 0,
         "cached": 0,
@@ -91,10 +91,10 @@ def test_a_new_model_computes_only_its_own_vectors(
     con: duckdb.DuckDBPyConnection, settings: Settings
 ) -> None:
     analysed(con, ("a", "T", "Text a."), ("b", "T", "Text b."))
-    embed_documents(con, settings, lambda: CountingEmbedder("old@test"))
+    embed_documents(con, settings, lambda: CountingEmbedder("old@test"), "old@test")
     con.execute("DELETE FROM doc_embedding_texts")  # as if the documents were new to the new model
     new = CountingEmbedder("new@test", 4)
-    assert embed_documents(con, settings, lambda: new)["embedded"] == 2
+    assert embed_documents(con, settings, lambda: new, new.model_id)["embedded"] == 2
     assert scalar(con, "SELECT count(*) FROM embeddings WHERE model = 'old@test'") == 2
 
 
@@ -116,4 +116,7 @@ def test_nothing_to_embed_does_not_load_the_model(
     def never() -> CountingEmbedder:
         raise AssertionError("the model was loaded with nothing to embed")
 
-    assert embed_documents(con, settings, never)["embedded"] == 0
+    analysed(con, ("a", "T", "Text a."))
+    fake = CountingEmbedder()
+    embed_documents(con, settings, lambda: fake, fake.model_id)
+    assert embed_documents(con, settings, never, fake.model_id)["embedded"] == 0

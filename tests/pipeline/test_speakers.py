@@ -90,7 +90,8 @@ def test_pronouns_resolve_to_the_last_named_person_or_organisation(pipes: Pipeli
 
 
 def test_cues_quotations_and_names() -> None:
-    assert has_cue("OpenAI claims so.") and has_cue("“Yes,” she replied.")
+    assert has_cue("OpenAI claims so.") and has_cue("“This is plain theft of work,” she replied.")
+    assert not has_cue("The United States posted a note.")
     assert has_cue("according to the filing") and not has_cue("The model was released.")
     assert has_quotation("He said “this is plain theft of our work”.")
     assert not has_quotation("So-called “distillation” is common.")

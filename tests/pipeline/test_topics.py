@@ -30,7 +30,7 @@ def theme_vectors(theme: str, n: int, seed: int) -> np.ndarray:
     centre[list(THEMES).index(theme) * 8 : list(THEMES).index(theme) * 8 + 8] = 1.0
     noise = np.random.default_rng(seed).normal(scale=0.15, size=(n, 32)).astype(np.float32)
     vectors = centre / np.linalg.norm(centre) + noise
-    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    return np.asarray(vectors / np.linalg.norm(vectors, axis=1, keepdims=True), dtype=np.float32)
 
 
 def add_documents(
@@ -114,3 +114,12 @@ def test_same_input_same_topics_and_weekly_shares(
     assert all(abs(s - 1) < 1e-9 for _, s, _ in shares) and sum(n for *_, n in shares) == 60
     assert scalar(con, "SELECT sum(documents) FROM topic_outlets WHERE outlet = 'ledger'") == 60
     assert text_hash("x")  # the helper the keys come from
+
+
+def test_too_few_documents_wait_for_a_later_run(
+    con: duckdb.DuckDBPyConnection, settings: Settings
+) -> None:
+    add_documents(con, "climate", 5, datetime(2026, 1, 5), 1)
+    counts = assign_topics(con, settings, MODEL)
+    assert counts["waiting"] == 5 and counts["documents"] == 0
+    assert scalar(con, "SELECT count(*) FROM doc_topics") == 0

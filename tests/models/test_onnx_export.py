@@ -1,0 +1,44 @@
+"""The ONNX backends: exported once, checked against torch, and chosen by agreement."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from models.embedder import Embedder
+from models.onnx_export import MIN_AGREEMENT, calibration_texts, export_folder
+from pipeline.errors import ModelError
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("model-cache")
+
+
+@pytest.mark.slow
+def test_auto_backend_is_onnx_that_agrees_with_torch(cache: Path) -> None:
+    auto = Embedder(backend="auto", cache_dir=cache)
+    meta = json.loads((export_folder(cache, "all-MiniLM-L6-v2") / "meta.json").read_text())
+    variants = {v["backend"]: v for v in meta["variants"]}
+    assert set(variants) == {"onnx", "onnx-int8"}
+    assert variants["onnx"]["agreement"] > 0.999
+    assert auto.backend in variants and auto.agreement >= MIN_AGREEMENT
+    assert auto.model_id == f"all-MiniLM-L6-v2@{auto.backend}"
+    texts = [*calibration_texts()[:12], "DeepSeek is accused of distilling Claude."]
+    reference = Embedder(backend="torch").embed(texts)
+    for backend in ("onnx", "onnx-int8"):
+        vectors = Embedder(backend=backend, cache_dir=cache).embed(texts)
+        assert vectors.shape == (13, 384) and vectors.dtype == np.float32
+        assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+        cosines = (vectors * reference).sum(axis=1)
+        assert cosines.min() > (0.9999 if backend == "onnx" else 0.97)
+
+
+def test_unknown_backend_and_missing_cache_fail_with_the_fix() -> None:
+    with pytest.raises(ModelError, match="backend"):
+        Embedder(backend="tensorrt")
+    with pytest.raises(ModelError, match="cache folder"):
+        Embedder(backend="onnx")
