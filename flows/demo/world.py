@@ -40,7 +40,7 @@ class Article:
     author: str
     published: datetime
     paragraphs: list[str]
-    frames: tuple[str, ...]
+    frames: tuple[str, ...]  # the frames its sentences were written to carry (the script)
     cites: list[Article] = field(default_factory=list)
 
 
@@ -116,6 +116,22 @@ def _article_text(
     return title, [" ".join(first), " ".join(second), " ".join(third)]
 
 
+def _frames_written(frames: tuple[str, ...], number: int) -> tuple[str, ...]:
+    """The frames article ``number`` of an outlet carries: its primary one and, if any, the next."""
+    primary = frames[number % len(frames)]
+    return (primary,) if len(frames) == 1 else (primary, frames[(number + 1) % len(frames)])
+
+
+def script_adoption(world: World) -> dict[tuple[str, str], str]:
+    """(outlet, frame) -> the ISO week the script has the outlet use the frame first (news only)."""
+    first: dict[tuple[str, str], str] = {}
+    for article in sorted(world.articles, key=lambda a: a.published):
+        year, week, _ = article.published.isocalendar()
+        for frame in article.frames:
+            first.setdefault((article.outlet.name, frame), f"{year}-W{week:02d}")
+    return first
+
+
 def _articles(base_url: str, rng: random.Random) -> list[Article]:
     written: list[Article] = []
     authors = (
@@ -140,9 +156,11 @@ def _articles(base_url: str, rng: random.Random) -> list[Article]:
             ]
             cites = [rng.choice(earlier)] if earlier and number % 2 == 0 else []
             title, paragraphs = _article_text(outlet, number, cites, rng)
+            frames = _frames_written(outlet.frames, number)
             if outlet.syndicates and number == 0:
                 original = next(a for a in written if a.outlet.slug == outlet.syndicates)
                 title, paragraphs, cites = original.title, original.paragraphs, []
+                frames = original.frames
                 published = original.published + timedelta(hours=5)
             stem = f"{published:%Y/%m/%d}/{_slug(title)}"
             written.append(
@@ -154,7 +172,7 @@ def _articles(base_url: str, rng: random.Random) -> list[Article]:
                     author=authors[index % len(authors)],
                     published=published,
                     paragraphs=paragraphs,
-                    frames=outlet.frames,
+                    frames=frames,
                     cites=cites,
                 )
             )

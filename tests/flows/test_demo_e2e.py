@@ -16,6 +16,8 @@ from typing import Any
 import duckdb
 import pytest
 
+from flows.demo.world import generate_world, script_adoption
+
 pytestmark = pytest.mark.slow
 
 FRAMEWATCH = Path(sys.executable).with_name("framewatch")
@@ -66,6 +68,12 @@ def test_demo_end_to_end_and_idempotent(tmp_path: Path) -> None:
     assert copy == [(1,)], "ByteWire's syndicated copy of The Circuit's first article"
     frames = {row[0] for row in query(folder, "SELECT DISTINCT frame_id FROM frame_mentions")}
     assert {"theft", "innovation", "security"} <= frames
+    # The summary follows the generator's script: each outlet adopts each of its frames in its week.
+    script = script_adoption(generate_world("http://127.0.0.1:8765"))
+    detected = {
+        (o, f): w for o, f, w in query(folder, "SELECT outlet, frame_id, week FROM frame_first_use")
+    }
+    assert {key: detected.get(key) for key in script} == script
     first_theft = query(
         folder, "SELECT outlet FROM frame_first_use WHERE frame_id = 'theft' AND adoption_rank = 1"
     )
