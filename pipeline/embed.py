@@ -10,7 +10,9 @@ embedded in bounded batches, each written in its own transaction.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -25,13 +27,20 @@ WRITE_BATCH = 2048
 CHUNK = 10_000
 
 
+def model_cache(settings: Settings) -> Path:
+    """Where exported models are kept: ``FRAMEWATCH_MODEL_CACHE`` if set (shared by studies), else
+    the study's ``data/models``."""
+    shared = os.environ.get("FRAMEWATCH_MODEL_CACHE")
+    return Path(shared) if shared else settings.data_path / "models"
+
+
 def make_embedder(settings: Settings) -> Embedder:
     """The study's embedder with the backend of ``[analysis] backend``."""
     return Embedder(
         settings.models.embedding,
         backend=settings.analysis.backend,
         batch_size=settings.analysis.batch_size,
-        cache_dir=settings.data_path / "models",
+        cache_dir=model_cache(settings),
     )
 
 
@@ -52,7 +61,7 @@ def model_id_for(settings: Settings) -> str | None:
     name, backend = settings.models.embedding, settings.analysis.backend
     if backend == "torch":
         return f"{name}@torch"
-    variants = load_variants(export_folder(settings.data_path / "models", name))
+    variants = load_variants(export_folder(model_cache(settings), name))
     if not variants:
         return None
     chosen = pick_variant(variants, backend)

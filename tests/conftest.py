@@ -19,6 +19,8 @@ os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="framewatch-prefec
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+# Exported ONNX models are shared by every test study of the session (built once, not per study).
+os.environ.setdefault("FRAMEWATCH_MODEL_CACHE", tempfile.mkdtemp(prefix="framewatch-models-"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("DO_NOT_TRACK", "1")
