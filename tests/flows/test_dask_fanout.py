@@ -1,8 +1,9 @@
-"""The NLP fan-out on a Dask LocalCluster (two worker processes) gives the same rows as one process."""
+"""On the demo study, the NLP fan-out on a Dask LocalCluster (two workers) gives the same rows as one process."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import duckdb
 import pytest
 
 from flows.analyze import run_analysis
+from flows.demo.world import generate_world, iter_comments
 from pipeline.config import load_settings
 from pipeline.importer import import_file, resolve_mapping
 from pipeline.store import connect
@@ -17,12 +19,22 @@ from tests.conftest import MINIMAL_STUDY
 
 pytestmark = pytest.mark.slow
 
-TEXTS = [
-    "Meridian AI says Kestrel copied its model. \u201cThey took our work,\u201d a spokesperson said.",
-    "Lawmakers warned on Tuesday that copying models weakens export controls.",
-    "Engineers at Kestrel AI found clever shortcuts. The results impressed independent testers.",
-    "Distillation is an old technique. Every lab uses it, according to The Verge.",
-]
+
+def demo_documents() -> list[dict[str, object]]:
+    """The demo world's articles and Reddit comments, as an importable corpus."""
+    world = generate_world("http://127.0.0.1:8765")
+    rows: list[dict[str, object]] = [
+        {"url": a.canonical, "outlet": a.outlet.name, "title": a.title,
+         "text": re.sub(r"<[^>]+>", "", "\n\n".join(a.paragraphs)), "date": a.published.isoformat()}
+        for a in world.articles
+    ]  # fmt: skip
+    for thread in world.threads:
+        rows += [
+            {"outlet": "r/LocalModels", "kind": "reddit_comment", "text": c.body, "date": c.created.isoformat(),
+             "url": f"https://www.reddit.com/r/LocalModels/comments/{thread.id}/_/{c.id}/"}
+            for c in iter_comments(thread.comments)
+        ]  # fmt: skip
+    return rows
 
 
 def study(folder: Path, dask: str) -> Path:
@@ -31,10 +43,7 @@ def study(folder: Path, dask: str) -> Path:
     extra = f'\n[analysis]\ndask = "{dask}"\ndask_workers = 2\n' if dask else ""
     path.write_text(MINIMAL_STUDY + extra, encoding="utf-8")
     corpus = folder / "corpus.jsonl"
-    corpus.write_text("".join(
-        json.dumps({"url": f"https://ledger.example/{n}", "outlet": "ledger", "title": f"Story {n}", "text": f"{TEXTS[n % 4]} Item {n}.", "date": "2026-10-05"}) + "\n"
-        for n in range(450)
-    ))  # fmt: skip
+    corpus.write_text("".join(json.dumps(row) + "\n" for row in demo_documents()))
     con = connect(load_settings(path).database_path)
     import_file(con, corpus, resolve_mapping(None, {}), fmt="jsonl")
     con.close()
@@ -54,6 +63,9 @@ def tables(path: Path) -> dict[str, list[tuple[Any, ...]]]:
             "nlp_documents": con.execute(
                 "SELECT doc_id, status, sentences, words FROM nlp_documents ORDER BY ALL"
             ).fetchall(),
+            "frame_mentions": con.execute(
+                "SELECT doc_id, sentence_idx, frame_id, round(score, 4), speaker FROM frame_mentions ORDER BY ALL"
+            ).fetchall(),
         }
     finally:
         con.close()
@@ -61,9 +73,9 @@ def tables(path: Path) -> dict[str, list[tuple[Any, ...]]]:
 
 def test_dask_local_cluster_gives_the_same_rows(tmp_path: Path) -> None:
     single, fanned = study(tmp_path / "single", ""), study(tmp_path / "dask", "local")
-    run_analysis(str(single), ["nlp"])
-    results = run_analysis(str(fanned), ["nlp"])
-    assert results[0].counts["documents"] == 450
+    run_analysis(str(single))
+    results = run_analysis(str(fanned))
+    assert results[0].name == "nlp" and results[0].counts["documents"] == 125
     got, want = tables(fanned), tables(single)
-    assert len(want["sentences"]) > 900
+    assert len(want["sentences"]) > 250 and len(want["frame_mentions"]) > 100
     assert got == want
