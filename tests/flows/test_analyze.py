@@ -64,24 +64,28 @@ def test_analyze_runs_every_stage_and_a_second_run_does_no_work(study: Path) -> 
     runs = con.execute(
         "SELECT command, counts, versions FROM runs WHERE command LIKE 'analyze:%' ORDER BY started_at"
     ).fetchall()
-    assert [r[0] for r in runs[:4]] == [
+    assert [r[0] for r in runs[:5]] == [
         "analyze:nlp",
         "analyze:embed_documents",
         "analyze:topics",
         "analyze:embed_sentences",
+        "analyze:frames",
     ]
     counts = [json.loads(r[1]) for r in runs]
     assert counts[0]["documents"] == 25 and counts[0]["empty"] == 1
     assert counts[1]["embedded"] == 24 and counts[3]["embedded"] > 0
     assert json.loads(runs[1][2])["embedding_model"] == "all-MiniLM-L6-v2@torch"
-    assert counts[4]["documents"] == 0
-    assert counts[5]["embedded"] == 0 and counts[6]["documents"] == 0 and counts[7]["embedded"] == 0
+    assert counts[4]["documents"] == 24, "the framing stage framed every analysed document"
+    second_run = counts[5:]
+    assert second_run[0]["documents"] == 0 and second_run[1]["embedded"] == 0
+    assert second_run[2]["documents"] == 0 and second_run[3]["embedded"] == 0
+    assert second_run[4]["documents"] == 0 and second_run[4]["mentions"] == 0
     topics = con.execute("SELECT count(DISTINCT topic_id) FROM doc_topics").fetchall()[0][0]
     assert topics >= 2
     con.close()
 
 
 def test_unknown_stage_is_refused_with_the_choices(study: Path) -> None:
-    result = CliRunner().invoke(app, ["analyze", "--stage", "frames", "--study", str(study)])
+    result = CliRunner().invoke(app, ["analyze", "--stage", "clustering", "--study", str(study)])
     assert result.exit_code == 2
     assert "use one of: nlp, embed_documents, topics, embed_sentences" in result.output
