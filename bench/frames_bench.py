@@ -87,7 +87,7 @@ def _report(
     print("\n".join(format_report(report)))
 
 
-def _document_vectors(embedder: Embedder, texts: list[str], limit: int = 40) -> np.ndarray:
+def _document_vectors(embedder: Embedder, texts: list[str], limit: int = 15) -> np.ndarray:
     """One vector per document: the normalised mean of its first sentences' vectors."""
     sentences = [_SENTENCE.split(text)[:limit] for text in texts]
     flat = [s for doc in sentences for s in doc]

@@ -108,7 +108,9 @@ def train_classifier(
     thresholds = np.full(len(frame_ids), 0.5)
     from models.detector import best_threshold
 
-    if not single_label:
+    if single_label:
+        thresholds[:] = single_threshold(out_of_fold, targets)
+    else:
         for f in present:
             thresholds[f] = best_threshold(out_of_fold[:, f], targets[:, f])
     meta = {
@@ -173,10 +175,31 @@ def _choose_c(
     best, best_score = C_GRID[0], -1.0
     for c_value in C_GRID:
         proba = _cross_val_proba(vectors, targets, present, c_value, single_label)
-        predicted = decide(proba, np.full(targets.shape[1], 0.5), single_label)
+        cut = 0.0 if single_label and targets.any(axis=1).all() else 0.5
+        predicted = decide(proba, np.full(targets.shape[1], cut), single_label)
         score = macro_f1(targets[:, present], predicted[:, present])
         if score > best_score:
             best, best_score = c_value, score
+    return best
+
+
+def single_threshold(proba: np.ndarray, targets: np.ndarray) -> float:
+    """The cut on the top frame's probability below which a text gets no frame.
+
+    Zero when every training text has a frame (the top frame is always right to give); otherwise
+    the cut with the most texts coded correctly on out-of-fold probabilities.
+    """
+    if targets.any(axis=1).all():
+        return 0.0
+    top = proba.argmax(axis=1)
+    right_frame = targets[np.arange(len(targets)), top]
+    unlabelled = ~targets.any(axis=1)
+    best, best_correct = 0.5, -1
+    for cut in np.unique(proba.max(axis=1)):
+        given = proba.max(axis=1) >= cut
+        correct = int(np.sum(given & right_frame) + np.sum(~given & unlabelled))
+        if correct > best_correct:
+            best, best_correct = float(cut), correct
     return best
 
 
