@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/frames_bench.py gvfc        # GVFC headlines, 5-fold CV of frames train
     .venv/bin/python bench/frames_bench.py climate     # narrative frames (multi-label), 5-fold CV
+    .venv/bin/python bench/frames_bench.py frac        # untrained policy_frames on FrAC sentences
     .venv/bin/python bench/frames_bench.py throughput  # scoring with stored embeddings, AllSides
 
 Reads ../shared/data (never copied into the project) and prints the figures.
@@ -113,6 +114,44 @@ def _document_vectors(embedder: Embedder, texts: list[str], limit: int = 15) -> 
     return np.stack(out)
 
 
+FRAC_CODES = {
+    "economic": "1",
+    "morality": "3",
+    "fairness_equality": "4",
+    "legality": "5",
+    "crime_punishment": "5",
+    "policy_prescription": "6",
+    "political": "6",
+    "security_defense": "8",
+    "health_safety": "9",
+    "cultural_identity": "11",
+    "public_opinion": "12",
+    "other": "15",
+}
+
+
+def frac() -> None:
+    """The untrained policy_frames detector on FrAC sentences (merged MFC codes), top frame."""
+    from models.cues import load_spacy
+    from models.detector import build_detector
+
+    path = DATA / "frac_sentence_frames" / "gold_standard_single_label_all.csv"
+    with path.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    texts, gold = [r["sentence"] for r in rows], [r["label"] for r in rows]
+    embedder = Embedder()
+    detector = build_detector(load_codebook("policy_frames"), embedder, load_spacy())
+    scores = detector.score(texts, embedder.embed(texts))
+    # The top frame by probability, detected or not: FrAC gives every sentence a frame.
+    top = [detector.frame_ids[int(i)] for i in scores.probs.argmax(axis=1)]
+    predicted = [FRAC_CODES.get(frame, "unmapped") for frame in top]
+    codes = sorted(set(gold), key=int)
+    gold_m = np.array([[g == c for c in codes] for g in gold])
+    pred_m = np.array([[p == c for c in codes] for p in predicted])
+    report = evaluate(codes, gold_m, pred_m, pred_m.astype(float))
+    print("\n".join(format_report(report)))
+
+
 def throughput(n: int = 3000) -> None:
     """Sentences per second: embedding, and scoring with embeddings already stored."""
     from models.cues import load_spacy
@@ -147,4 +186,4 @@ def throughput(n: int = 3000) -> None:
 
 
 if __name__ == "__main__":
-    {"gvfc": gvfc, "climate": climate, "throughput": throughput}[sys.argv[1]]()
+    {"gvfc": gvfc, "climate": climate, "frac": frac, "throughput": throughput}[sys.argv[1]]()
