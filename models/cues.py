@@ -4,8 +4,8 @@ Cue phrases are matched on lemmas with spaCy's PhraseMatcher ("stole" and "steal
 cue ``steal``); a codebook may add token patterns for spaCy's Matcher. A cue counts against its frame
 instead of for it when a negation stands just before it ("this is not theft"), when one of the frame's
 counter-cues matches ("calling it theft"), or when the sentence rejects what it names ("…
-misunderstands the technique"). Only sentences that contain the first letters of some cue go through
-the spaCy pipeline at all, which keeps cue matching cheap on a large corpus.
+misunderstands the technique"). Only sentences that contain a cue word or one of its regular
+inflections go through the spaCy pipeline at all, which keeps cue matching cheap on a large corpus.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ NEGATORS = frozenset(
     {"not", "n't", "no", "never", "nothing", "nobody", "hardly", "neither", "nor", "none"}
 )
 NEGATION_WINDOW = 4
-_PREFIX = 4
 
 
 @dataclass
@@ -82,10 +81,10 @@ class CueMatcher:
             if frame.patterns:
                 self._patterns.add(f"cue:{frame.id}", [list(p) for p in frame.patterns])
         self._add_phrases("reject:", codebook.rejections, words)
-        prefixes = sorted({w.lower()[:_PREFIX] for w in words if w.strip()})
+        forms = sorted({form for word in words for form in surface_forms(word)}, reverse=True)
         self._prefilter = (
-            re.compile("|".join(re.escape(p) for p in prefixes), re.IGNORECASE)
-            if prefixes
+            re.compile(r"(?<![\w'])(?:" + "|".join(map(re.escape, forms)) + r")(?![\w'])", re.I)
+            if forms
             else None
         )
         self._always = bool(codebook.frames and any(f.patterns for f in codebook.frames))
@@ -95,9 +94,12 @@ class CueMatcher:
             return
         docs = list(self.nlp.pipe(phrases))
         self._phrases.add(key, docs)
-        for phrase, doc in zip(phrases, docs, strict=True):
-            words.extend(phrase.split())
-            words.extend(token.lemma_ for token in doc)
+        for doc in docs:
+            # A sentence can only match if it holds the phrase's content words ("theft" in "not
+            # theft"), so only those decide which sentences go through spaCy.
+            content = [t for t in doc if not (t.is_stop or t.is_punct)] or list(doc)
+            words.extend(t.text for t in content)
+            words.extend(t.lemma_ for t in content)
 
     def match(self, texts: Sequence[str]) -> list[CueEvidence]:
         """Cue evidence for each text (an empty one where nothing matches)."""
@@ -133,6 +135,24 @@ class CueMatcher:
         evidence.support = {f for f, _, _ in cues} - evidence.rebutted
         evidence.rejects = rejected and not cues
         return evidence
+
+
+def surface_forms(word: str) -> set[str]:
+    """A word and its regular English inflections (irregular ones are listed as cues themselves).
+
+    Only used to decide which sentences can contain a cue at all; the match itself is on lemmas.
+    """
+    word = word.lower().strip()
+    if not word or not word[-1].isalpha():
+        return {word} if word else set()
+    forms = {word, word + "s", word + "es", word + "ed", word + "d", word + "ing", word + "er"}
+    if word.endswith("e"):
+        forms |= {word[:-1] + "ing", word[:-1] + "ion"}
+    if word.endswith("y"):
+        forms |= {word[:-1] + "ies", word[:-1] + "ied"}
+    if len(word) > 2 and word[-1] not in "aeiouwxy" and word[-2] in "aeiou":
+        forms |= {word + word[-1] + "ed", word + word[-1] + "ing"}
+    return forms
 
 
 def _negated(doc: Any, start: int) -> bool:

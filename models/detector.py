@@ -28,6 +28,7 @@ import numpy as np
 from models.classifier import FrameClassifier, decide
 from models.codebook import Codebook
 from models.cues import CueEvidence, CueMatcher
+from models.evaluation import best_threshold
 
 PROTOTYPE_C = 4.0
 PROTOTYPE_FOLDS = 5
@@ -253,22 +254,6 @@ def _fit_multinomial(
     bias = np.full(n_classes, -30.0)
     weights[model.classes_], bias[model.classes_] = model.coef_, model.intercept_
     return weights, bias
-
-
-def best_threshold(probs: np.ndarray, target: np.ndarray) -> float:
-    """The probability cut that maximises F1 (midway between neighbouring scores)."""
-    order = np.sort(np.unique(probs))
-    if order.size < 2:
-        return 0.5
-    cuts = (order[:-1] + order[1:]) / 2
-    best, best_f1 = 0.5, -1.0
-    for cut in cuts:
-        predicted = probs >= cut
-        tp = float(np.sum(predicted & target))
-        f1 = 2 * tp / (predicted.sum() + target.sum()) if tp else 0.0
-        if f1 > best_f1:
-            best, best_f1 = float(cut), f1
-    return best
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:

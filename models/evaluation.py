@@ -185,3 +185,19 @@ def format_report(report: Report) -> list[str]:
     for name, row in zip(names, report.confusion, strict=True):
         lines.append(f"{name:<{width}}" + "".join(f"{v:>8d}" for v in row))
     return lines
+
+
+def best_threshold(probs: np.ndarray, target: np.ndarray) -> float:
+    """The probability cut that maximises F1 (midway between neighbouring scores)."""
+    order = np.sort(np.unique(probs))
+    if order.size < 2:
+        return 0.5
+    cuts = (order[:-1] + order[1:]) / 2
+    best, best_f1 = 0.5, -1.0
+    for cut in cuts:
+        predicted = probs >= cut
+        tp = float(np.sum(predicted & target))
+        f1 = 2 * tp / (predicted.sum() + target.sum()) if tp else 0.0
+        if f1 > best_f1:
+            best, best_f1 = float(cut), f1
+    return best

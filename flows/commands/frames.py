@@ -107,7 +107,8 @@ def classify(
     """Code arbitrary text: one JSON line per input line with every frame's score.
 
     Each line holds the text, the score of every frame, the frames detected, the frames the text
-    rebuts, and the top frame (or null). Uses the study's trained classifier when it has one.
+    rebuts, and the top frame (or null). Blank lines are skipped. Uses the study's trained
+    classifier when it has one.
 
     [bold]Example:[/bold] echo "They stole our model" | framewatch frames classify --codebook ai_distillation -
     """

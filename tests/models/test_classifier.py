@@ -49,10 +49,10 @@ def test_a_single_label_classifier_separates_clusters() -> None:
 
 
 def test_cross_validation_predicts_every_text_out_of_fold() -> None:
-    vectors, labels = clusters()
-    predicted, proba = cross_validate(vectors, labels, FRAMES, folds=5, single_label=True)
+    vectors, labels = clusters(n=36)
+    predicted, proba = cross_validate(vectors, labels, FRAMES, folds=3, single_label=True)
     gold = np.array([[f in row for f in FRAMES] for row in labels])
-    assert proba.shape == (60, 3) and macro_f1(gold, predicted) > 0.9
+    assert proba.shape == (36, 3) and macro_f1(gold, predicted) > 0.9
 
 
 def test_a_frame_without_examples_is_never_predicted() -> None:

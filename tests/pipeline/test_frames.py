@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import duckdb
+import numpy as np
 import pytest
 
+from models.classifier import classifier_paths, save_classifier, train_classifier
 from models.codebook import load_codebook
 from models.detector import FrameDetector, build_detector
+from pipeline import frames as frames_stage
+from pipeline.config import Settings
+from pipeline.errors import ModelError
 from pipeline.frames import actor_patterns, frame_sentences, name_target
 from pipeline.store import scalar
 from tests.contract_tables import add_document, create_contract_tables
@@ -124,3 +130,39 @@ def test_the_target_is_the_actor_named_other_than_the_speaker() -> None:
     assert name_target(text, actors, "Anthropic") == "DeepSeek"
     assert name_target(text, actors, "ledger") == "Anthropic"
     assert name_target("Nobody is named here.", actors, "ledger") is None
+
+
+def test_frame_study_logs_its_run_with_codebook_and_model(
+    db: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    distillation_detector: FrameDetector,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(frames_stage, "load_detector", lambda _settings: distillation_detector)
+    counts = frames_stage.frame_study(settings, db)
+    assert counts["documents"] == 2 and counts["mentions"] >= 3
+    status, versions = db.execute(
+        "SELECT status, versions FROM runs WHERE command = 'frames'"
+    ).fetchall()[0]
+    assert status == "ok"
+    assert json.loads(versions)["codebook"] == "codebook.ai_distillation.v1"
+
+
+def test_a_classifier_trained_on_another_embedding_model_is_refused(
+    settings: Settings, frames_embedder: Any, frames_nlp: Any
+) -> None:
+    book = load_codebook("ai_distillation")
+    rng = np.random.default_rng(0)
+    model = train_classifier(
+        rng.normal(size=(12, 4)),
+        [{book.frame_ids[i % 2]} for i in range(12)],
+        book.frame_ids,
+        single_label=True,
+        codebook_ref=book.ref,
+        embedding_model="some-other-model",
+    )
+    save_classifier(
+        model, *classifier_paths(frames_stage.classifier_folder(settings), book.id, "1")
+    )
+    with pytest.raises(ModelError, match="run `framewatch frames train` again"):
+        frames_stage.load_detector(settings, embedder=frames_embedder, nlp=frames_nlp)
