@@ -70,7 +70,7 @@ def sitemap_body(body: bytes) -> bytes:
     if body[:2] == b"\x1f\x8b":
         try:
             return gunzip(body)
-        except OSError as exc:
+        except (OSError, EOFError) as exc:  # EOFError: a truncated download
             raise DiscoveryError(f"a broken gzip file ({exc})") from exc
     return body
 

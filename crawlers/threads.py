@@ -88,13 +88,19 @@ class ThreadAssembler:
             things = payload["json"]["data"]["things"]
         except (KeyError, TypeError):
             raise ValueError("not a morechildren response") from None
+        if not isinstance(things, list):
+            raise ValueError("not a morechildren response (things is not a list)")
         self.add_things(things)
 
     def add_things(self, things: Iterable[dict[str, Any]]) -> None:
         """Add comments and ``more`` objects, descending into nested ``replies``."""
         for thing in things:
-            kind, data = thing.get("kind"), thing.get("data") or {}
+            if not isinstance(thing, dict) or not isinstance(thing.get("data"), dict):
+                continue  # a malformed thing is skipped, not fatal
+            kind, data = thing.get("kind"), thing["data"]
             if kind == "t1":
+                if not isinstance(data.get("name"), str) or not data["name"].startswith("t1_"):
+                    continue
                 self.comments.setdefault(data["name"], data)
                 replies = data.get("replies")
                 if isinstance(replies, dict):

@@ -153,7 +153,10 @@ def parse_published(value: Any) -> datetime | None:
     elif isinstance(value, date):
         parsed = datetime(value.year, value.month, value.day)
     elif isinstance(value, int | float) and not isinstance(value, bool):
-        parsed = datetime.fromtimestamp(float(value), UTC)
+        try:
+            parsed = datetime.fromtimestamp(float(value), UTC)
+        except (OverflowError, OSError, ValueError):
+            raise ValueError(f"date {value!r} is not a plausible Unix time") from None
     elif isinstance(value, str):
         try:
             parsed = dateparser.parse(value.strip())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -108,9 +109,10 @@ def dump_item(record: dict[str, Any]) -> dict[str, Any]:
 
 def _number(value: Any) -> float | None:
     try:
-        return float(value)
+        number = float(value)
     except (TypeError, ValueError):
         return None
+    return number if math.isfinite(number) else None
 
 
 def dump_filter(settings: Settings) -> Callable[[dict[str, Any]], bool]:
