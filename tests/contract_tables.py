@@ -1,7 +1,7 @@
-"""The NLP stage's tables as agreed with it, for tests of stages that read them.
+"""Documents and sentences written straight into the tables, for tests of stages that read them.
 
-The analysis branch creates ``sentences`` and ``embeddings`` in its own migration; tests of the
-framing stage create them here with exactly the agreed columns.
+Migration 0004 creates ``sentences`` and ``embeddings``; ``create_contract_tables`` only creates
+them (with the agreed columns) where a test database lacks them.
 """
 
 from __future__ import annotations
@@ -49,7 +49,8 @@ def add_document(
             (sentence, None, None) if isinstance(sentence, str) else sentence
         )
         con.execute(
-            "INSERT INTO sentences VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO sentences (doc_id, sentence_idx, text, start_char, end_char, text_hash,"
+            " speaker, speaker_kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 doc_id,
                 index,

@@ -4,7 +4,7 @@ Reddit routes (with or without a ``.json`` suffix, query strings as Reddit takes
 ``/r/SUB/new`` (also hot, top; ``limit`` and ``after``), ``/r/SUB/search`` and ``/search`` (``q``),
 ``/comments/ID`` and ``/r/SUB/comments/ID/SLUG`` (a thread), ``…/comments/ID/_/COMMENT`` or
 ``…/comments/ID/SLUG/COMMENT`` ("continue this thread"), and ``/api/morechildren`` (GET or POST with
-``link_id`` and ``children``).
+``link_id`` and ``children``), and ``/api/v1/access_token`` for app-only OAuth.
 """
 
 from __future__ import annotations
@@ -79,6 +79,14 @@ class DemoHandler(BaseHTTPRequestHandler):
 
     def _reddit(self, path: str, query: dict[str, str]) -> Any:
         threads = self.server.world.threads
+        if path == "/api/v1/access_token":
+            # App-only OAuth, as Reddit answers it; the demo accepts any client credentials.
+            return {
+                "access_token": "demo-token",
+                "token_type": "bearer",
+                "expires_in": 3600,
+                "scope": "*",
+            }
         if path == "/api/morechildren":
             return _morechildren(threads, query.get("link_id", ""), query.get("children", ""))
         if re.fullmatch(r"/r/\w+/(new|hot|top)", path):
