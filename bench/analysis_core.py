@@ -240,12 +240,15 @@ def grown_study(folder: Path, rows: list[dict[str, Any]], cache: Path) -> dict[s
     cut = int(len(rows) * 0.9)
     settings = make_study(folder, [rows[i] for i in sorted(order[:cut])])
     first = run_core(settings, cache)
+    print(json.dumps({"first": first}), flush=True)
     con = connect(settings.database_path, read_only=True)
     before = dict(con.execute("SELECT doc_id, topic_id FROM doc_topics").fetchall())
     con.close()
     add_rows(settings, [rows[i] for i in sorted(order[cut:])], folder / "more.jsonl")
     more = run_core(settings, cache)
+    print(json.dumps({"more": more}), flush=True)
     again = run_core(settings, cache)
+    print(json.dumps({"again": again}), flush=True)
     report = {"first_docs": cut, "first": first, "more": more, "again": again}
     return {**report, **kept_topics(settings, before), "settings": settings}
 

@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+# Prefect's temporary server logs "Stopping …" at exit, after pytest closed the captured streams.
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
 from flows.analyze import STAGES, analyze_flow
 from flows.cli import app
 from pipeline.config import load_settings
