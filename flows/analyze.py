@@ -106,15 +106,17 @@ def _nlp_on_dask(ctx: AnalysisContext) -> dict[str, int]:
     batches = [
         pending[i : i + nlp.BATCH_DOCUMENTS] for i in range(0, len(pending), nlp.BATCH_DOCUMENTS)
     ]
-    futures = [
-        nlp_batch_task.submit(nlp.fetch_documents(ctx.con, ids), ctx.settings, frozen)
-        for ids in batches
-    ]
     counts: Counter[str] = Counter()
-    for future in futures:
-        rows = future.result()
-        nlp.write_rows(ctx.con, rows)
-        counts.update(rows.counts)
+    window = 2 * ctx.settings.analysis.dask_workers  # batches in flight: bounded memory
+    for start in range(0, len(batches), window):
+        futures = [
+            nlp_batch_task.submit(nlp.fetch_documents(ctx.con, ids), ctx.settings, frozen)
+            for ids in batches[start : start + window]
+        ]
+        for future in futures:
+            rows = future.result()
+            nlp.write_rows(ctx.con, rows)
+            counts.update(rows.counts)
     counts["documents"] += 0
     return dict(counts)
 
