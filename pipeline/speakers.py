@@ -122,6 +122,36 @@ def attribute(sent: Any, context: Context) -> Attribution:
     return result
 
 
+def unnamed_speakers(sent: Any) -> list[tuple[int, int]]:
+    """Token ranges of speakers that only NER can name, in a parsed sentence.
+
+    These are the subjects of reporting verbs and the sources of "according to" that hold a
+    capitalised word outside the entities found so far (the gazetteer's), such as "Sen. Warner"
+    or "a Commerce Department spokesperson". Pronouns, "the company" and "officials" need none.
+    """
+    subjects = [subject for _, subject in _reporting_chain(sent)]
+    source = _according_to(sent)
+    if source is not None:
+        subjects.append(source)
+    named = {i for ent in sent.ents for i in range(ent.start, ent.end)}
+    first = getattr(sent, "start", 0)  # a Doc starts at 0, a Span where it starts
+    ranges = []
+    for subject in subjects:
+        words = subject.doc[subject.left_edge.i : subject.right_edge.i + 1]
+        if any(_capitalised(t) and t.i not in named and t.i != first for t in words) or (
+            subject.i == first
+            and _capitalised(subject)
+            and subject.i not in named
+            and subject.lower_ not in _PERSON_PRONOUNS | _GROUP_PRONOUNS | {"i", "you"}
+        ):
+            ranges.append((words.start, words.end))
+    return ranges
+
+
+def _capitalised(token: Any) -> bool:
+    return bool(token.text[:1].isupper())
+
+
 def _reporting_chain(sent: Any) -> list[tuple[Any, Any]]:
     """(verb, subject) pairs of the reporting verbs, outermost first, nested ones only."""
     found = []

@@ -154,3 +154,46 @@ def test_study_aliases_join_the_alias_table(
     assert (
         scalar(con, "SELECT name FROM entity_aliases WHERE alias = 'anthropic pbc'") == "Anthropic"
     )
+
+
+@pytest.mark.slow
+def test_worker_processes_store_what_one_process_stores(
+    tmp_path: Path, study: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipeline import nlp
+    from pipeline.store import connect
+
+    monkeypatch.setattr(nlp, "BATCH_DOCUMENTS", 3)
+    pooled = []
+    on_processes = nlp._on_processes
+
+    def spy(*args: object) -> object:
+        pooled.append(args[-1])
+        return on_processes(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(nlp, "_on_processes", spy)
+    texts = [ARTICLE, GERMAN, "Officials said the rules would change.", ""] * 3
+    tables = {}
+    for workers in (1, 2):
+        path = tmp_path / f"w{workers}.duckdb"
+        con = connect(path)
+        try:
+            for i, text in enumerate(texts):
+                store(con, make_doc(f"d{i:02d}", text))
+            settings = study.model_copy(
+                update={"analysis": study.analysis.model_copy(update={"nlp_workers": workers})}
+            )
+            counts = analyse_documents(con, settings)
+            tables[workers] = (
+                counts,
+                con.execute("SELECT * FROM sentences ORDER BY ALL").fetchall(),
+                con.execute(
+                    "SELECT * EXCLUDE (analysed_at) FROM nlp_documents ORDER BY ALL"
+                ).fetchall(),
+                con.execute("SELECT * FROM entities ORDER BY ALL").fetchall(),
+            )
+        finally:
+            con.close()
+    assert pooled == [2]  # one process for the first run, two workers for the second
+    assert tables[1] == tables[2]
+    assert tables[2][0]["documents"] == 12 and tables[2][0]["skipped_language"] == 3
