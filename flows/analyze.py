@@ -73,10 +73,10 @@ def _nlp(ctx: AnalysisContext) -> dict[str, int]:
 
 @functools.lru_cache(maxsize=2)
 def _worker_pipelines(
-    name: str, aliases: tuple[tuple[str, tuple[str, str | None]], ...], max_chars: int
+    name: str, aliases: tuple[tuple[str, tuple[str, str | None]], ...], max_chars: int, ner: str
 ) -> Pipelines:
     # Loaded once per Dask worker process and reused for every batch it gets.
-    return load_pipelines(name, dict(aliases), max_chars)
+    return load_pipelines(name, dict(aliases), max_chars, ner)
 
 
 def analyse_batch_on_worker(
@@ -85,7 +85,10 @@ def analyse_batch_on_worker(
     aliases: tuple[tuple[str, tuple[str, str | None]], ...],
 ) -> nlp.BatchRows:
     """Analyse one batch of documents (runs on a Dask worker; writes nothing)."""
-    pipelines = _worker_pipelines(settings.models.spacy, aliases, settings.analysis.max_doc_chars)
+    analysis = settings.analysis
+    pipelines = _worker_pipelines(
+        settings.models.spacy, aliases, analysis.max_doc_chars, analysis.ner
+    )
     return nlp.analyse_batch(docs, pipelines, settings)
 
 
@@ -99,8 +102,9 @@ def _nlp_on_dask(ctx: AnalysisContext) -> dict[str, int]:
     """The NLP stage fanned out: batches analysed on the Dask workers, written here in order."""
     aliases = nlp.sync_aliases(ctx.con, ctx.settings)
     frozen = tuple(sorted(aliases.items()))
+    analysis = ctx.settings.analysis
     version = _worker_pipelines(
-        ctx.settings.models.spacy, frozen, ctx.settings.analysis.max_doc_chars
+        ctx.settings.models.spacy, frozen, analysis.max_doc_chars, analysis.ner
     ).version
     pending = nlp.pending_documents(ctx.con, version)
     batches = [
@@ -137,7 +141,16 @@ def _embed_sentences(ctx: AnalysisContext) -> dict[str, int]:
 
 def _frames(ctx: AnalysisContext) -> dict[str, int]:
     detector = frames.load_detector(ctx.settings, embedder=ctx.embedder())
-    return asdict(frames.frame_sentences(ctx.con, detector, run_id=ctx.run_ids.get("frames")))
+    screen = frames.prepare_screen(ctx.con, ctx.settings, detector)
+    counts = frames.frame_sentences(
+        ctx.con, detector, run_id=ctx.run_ids.get("frames"), screen=screen
+    )
+    result = asdict(counts)
+    if screen is not None:
+        # the screen's record on its sample, in thousandths (runs.counts holds integers)
+        result["screen_recall_permille"] = round(1000 * screen.fit.recall)
+        result["screen_pass_permille"] = round(1000 * screen.fit.pass_rate)
+    return result
 
 
 STAGES: list[Stage] = [

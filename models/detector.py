@@ -118,12 +118,18 @@ class FrameDetector:
             return self.classifier.model_id
         return f"{self.codebook.ref}.prototypes+cues@{self.embedding_model}"
 
-    def score(self, texts: Sequence[str], vectors: np.ndarray) -> FrameScores:
+    def score(
+        self,
+        texts: Sequence[str],
+        vectors: np.ndarray,
+        evidence: list[CueEvidence] | None = None,
+    ) -> FrameScores:
         """Score sentences.
 
         Args:
             texts: The sentences (for cues).
             vectors: Their embeddings, one row per sentence, from :attr:`embedding_model`.
+            evidence: Their cue evidence when the caller has matched cues already.
 
         Returns:
             Calibrated probabilities, thresholds and evidence for every sentence and frame.
@@ -137,8 +143,13 @@ class FrameDetector:
             logits = self.calibration.logits(vectors)
             thresholds = self.calibration.thresholds
             base = "prototype"
-        evidence = self.cues.match(texts) if self.cues else [CueEvidence() for _ in texts]
+        if evidence is None:
+            evidence = self.match_cues(texts)
         return _combine(self, logits, thresholds, evidence, base)
+
+    def match_cues(self, texts: Sequence[str]) -> list[CueEvidence]:
+        """Cue evidence of each sentence (empty without a cue matcher)."""
+        return self.cues.match(texts) if self.cues else [CueEvidence() for _ in texts]
 
 
 def _combine(

@@ -22,7 +22,11 @@ import pandas as pd
 
 from models.classifier import classifier_paths, load_classifier
 from models.codebook import Codebook, load_codebook
+from models.cues import CueEvidence
 from models.detector import FrameDetector, FrameScores, build_detector
+from models.screen import SAMPLE as SCREEN_SAMPLE
+from models.screen import Screen, ScreenFit, fit_screen, load_fit
+from pipeline import embed
 from pipeline.config import Settings
 from pipeline.errors import ModelError
 from pipeline.store import record_run, utcnow
@@ -37,6 +41,7 @@ class FramingCounts:
     documents: int = 0
     sentences: int = 0
     embedded: int = 0
+    screened_out: int = 0
     mentions: int = 0
     rebuttals: int = 0
 
@@ -75,6 +80,69 @@ def load_detector(
     return build_detector(codebook, embedder, nlp or load_spacy(settings.models.spacy), classifier)
 
 
+def prepare_screen(
+    con: duckdb.DuckDBPyConnection, settings: Settings, detector: FrameDetector
+) -> Screen | None:
+    """The study's screen for this detector, fitted on a sample of its sentences when first needed.
+
+    None (every sentence goes to the full model) when ``[analysis] screen`` is off, when fewer
+    than ``screen_min_sentences`` sentences lack a vector, or when the sample gives too little to
+    learn from. A fitted screen is kept beside the study's classifiers and reused by later runs.
+    """
+    analysis = settings.analysis
+    if not analysis.screen:
+        return None
+    missing = con.execute(
+        "SELECT count(DISTINCT text_hash) FROM sentences s WHERE NOT EXISTS "
+        "(SELECT 1 FROM embeddings e WHERE e.text_hash = s.text_hash AND e.model = ?)",
+        [detector.embedding_model],
+    ).fetchall()[0][0]
+    if missing < analysis.screen_min_sentences:
+        return None
+    from models.static_embedder import StaticEmbedder
+    from pipeline.embed import model_cache
+
+    static = StaticEmbedder(settings.models.embedding, model_cache(settings))
+    path = screen_path(settings, detector)
+    fit = load_fit(path)
+    if fit is None:
+        fit = _fit_on_sample(con, detector, static, analysis.seed)
+        if fit is None:
+            return None
+        Screen(fit, static).save(path)
+    return Screen(fit, static)
+
+
+def screen_path(settings: Settings, detector: FrameDetector) -> Path:
+    """Where a detector's screen is kept: beside the classifiers, named by codebook and model."""
+    slug = re.sub(r"[^\w.-]+", "_", detector.model_id)
+    return classifier_folder(settings) / f"screen-{slug}.json"
+
+
+def _fit_on_sample(
+    con: duckdb.DuckDBPyConnection, detector: FrameDetector, static: Any, seed: int
+) -> ScreenFit | None:
+    """Label a seeded sample with the full model and detector; fit the screen on it."""
+    sample = con.execute(
+        "SELECT text_hash, any_value(text) FROM sentences GROUP BY text_hash "
+        "ORDER BY hash(text_hash || ?::VARCHAR) LIMIT ?",
+        [seed, SCREEN_SAMPLE],
+    ).fetchall()
+    texts = [text for _, text in sample]
+    if not texts:
+        return None
+    vectors = detector.embedder.embed(texts)
+    evidence = detector.match_cues(texts)
+    scores = detector.score(texts, vectors, evidence)
+    flagged = np.asarray(scores.detected.any(axis=1) | scores.rebutted.any(axis=1), dtype=bool)
+    embed.write_vectors(con, detector.embedding_model, [h for h, _ in sample], vectors)
+    return fit_screen(static.embed(texts), flagged, _cued(evidence))
+
+
+def _cued(evidence: list[CueEvidence]) -> np.ndarray:
+    return np.array([bool(e.support or e.rebutted or e.rejects) for e in evidence], dtype=bool)
+
+
 def frame_study(settings: Settings, con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Run the framing stage for a study and log it in ``runs`` (what a Prefect task calls).
 
@@ -84,7 +152,8 @@ def frame_study(settings: Settings, con: duckdb.DuckDBPyConnection) -> dict[str,
     detector = load_detector(settings)
     params = {"codebook": detector.codebook.ref, "model": detector.model_id}
     with record_run(con, "frames", params) as run:
-        counts = frame_sentences(con, detector, run_id=run.run_id)
+        screen = prepare_screen(con, settings, detector)
+        counts = frame_sentences(con, detector, run_id=run.run_id, screen=screen)
         run.counts.update(asdict(counts))
         run.versions["codebook"] = detector.codebook.ref
         run.versions["frames_model"] = detector.model_id
@@ -97,6 +166,7 @@ def frame_sentences(
     *,
     batch_documents: int = BATCH_DOCUMENTS,
     run_id: str | None = None,
+    screen: Screen | None = None,
 ) -> FramingCounts:
     """Frame every document whose framing is missing or out of date.
 
@@ -105,6 +175,7 @@ def frame_sentences(
         detector: The detector (its embedder must be the one stored vectors came from).
         batch_documents: Documents per transaction.
         run_id: ``runs.run_id`` to record in ``framed_documents``.
+        screen: Lets only the sentences that may carry a frame reach the full model.
 
     Returns:
         Counts of documents, sentences, newly embedded sentences, mentions and rebuttals written.
@@ -114,7 +185,7 @@ def frame_sentences(
     pending = pending_documents(con, detector)
     for start in range(0, len(pending), batch_documents):
         batch = pending[start : start + batch_documents]
-        _frame_batch(con, detector, batch, counts, run_id)
+        _frame_batch(con, detector, batch, counts, run_id, screen)
     return counts
 
 
@@ -174,23 +245,37 @@ def _frame_batch(
     doc_ids: list[str],
     counts: FramingCounts,
     run_id: str | None,
+    screen: Screen | None,
 ) -> None:
-    """Score one batch of documents and replace its framing rows in one transaction."""
+    """Score one batch of documents and replace its framing rows in one transaction.
+
+    With a screen, a sentence with no stored vector that the screen lets go is taken to carry no
+    frame: it is counted in ``screened_out`` and never embedded by the full model.
+    """
     table = load_sentences(con, doc_ids, detector.embedding_model)
+    texts = table["text"].tolist()
     missing = table["vector"].isna().to_numpy() if len(table) else np.zeros(0, dtype=bool)
-    vectors = _vectors(table, detector, missing)
-    scores = detector.score(table["text"].tolist(), vectors)
+    evidence = detector.match_cues(texts)
+    keep = np.ones(len(table), dtype=bool)
+    if screen is not None and missing.any():
+        rows = np.flatnonzero(missing)
+        keep[rows] = screen.passes([texts[i] for i in rows], _cued(evidence)[rows])
+    missing = missing & keep
+    kept = table[keep].reset_index(drop=True)
+    vectors = _vectors(kept, detector, missing[keep])
+    kept_evidence = [e for e, k in zip(evidence, keep, strict=True) if k]
+    scores = detector.score(kept["text"].tolist(), vectors, kept_evidence)
     actors = actor_patterns(detector.codebook)
     targets = [
         name_target(text, actors, speaker)
-        for text, speaker in zip(table["text"], table["speaker"], strict=True)
+        for text, speaker in zip(kept["text"], kept["speaker"], strict=True)
     ]
-    table = table.assign(target=targets)
-    mentions, rebuttals = framing_rows(table, scores, detector)
+    mentions, rebuttals = framing_rows(kept.assign(target=targets), scores, detector)
     shares = document_shares(mentions, table, detector.codebook)
+    new = missing[keep]
     con.execute("BEGIN TRANSACTION")
     try:
-        _store_embeddings(con, table[missing], vectors[missing], detector.embedding_model)
+        _store_embeddings(con, kept[new], vectors[new], detector.embedding_model)
         _replace_rows(con, detector, doc_ids, mentions, rebuttals, shares, table, run_id)
         con.execute("COMMIT")
     except duckdb.Error:
@@ -198,7 +283,8 @@ def _frame_batch(
         raise
     counts.documents += len(doc_ids)
     counts.sentences += len(table)
-    counts.embedded += int(missing.sum())
+    counts.embedded += int(new.sum())
+    counts.screened_out += int((~keep).sum())
     counts.mentions += len(mentions)
     counts.rebuttals += len(rebuttals)
 

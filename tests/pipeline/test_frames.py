@@ -166,3 +166,71 @@ def test_a_classifier_trained_on_another_embedding_model_is_refused(
     )
     with pytest.raises(ModelError, match="run `framewatch frames train` again"):
         frames_stage.load_detector(settings, embedder=frames_embedder, nlp=frames_nlp)
+
+
+OFF_TOPIC_SUBJECTS = (
+    "The bakery",
+    "Our hiking club",
+    "The village choir",
+    "My neighbour",
+    "The museum",
+)
+OFF_TOPIC_ACTS = (
+    "opened a second shop near the harbour",
+    "walked twelve miles along the river last weekend",
+    "rehearsed carols for the winter concert",
+    "planted tulips and roses in the front garden",
+    "showed paintings of lighthouses and fishing boats",
+    "baked rye bread with caraway seeds on Sunday",
+    "repainted the old wooden fence a pale blue",
+    "collected rainwater in barrels for the vegetable beds",
+)
+
+
+def test_the_screen_spares_the_full_model_sentences_that_carry_no_frame(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    distillation_detector: FrameDetector,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests.conftest import FIXTURES
+
+    create_contract_tables(con)
+    framed = [
+        row["text"]
+        for row in __import__("csv").DictReader(
+            (FIXTURES / "ai_distillation_eval.csv").open(encoding="utf-8")
+        )
+    ]
+    plain = [f"{s} {a}." for s in OFF_TOPIC_SUBJECTS for a in OFF_TOPIC_ACTS] * 3
+    plain = [f"{t[:-1]} in week {i}." for i, t in enumerate(plain)]  # 120 distinct sentences
+    texts = framed + plain
+    for start in range(0, len(texts), 10):
+        add_document(con, f"d{start:04d}", texts[start : start + 10])
+    # the reference: the full model on every sentence
+    reference = frame_sentences(con, distillation_detector)
+    expected = set(
+        con.execute("SELECT doc_id, sentence_idx, frame_id FROM frame_mentions").fetchall()
+    )
+    for table in ("frame_mentions", "frame_rebuttals", "doc_frames", "framed_documents"):
+        con.execute(f"DELETE FROM {table}")
+    con.execute("DELETE FROM embeddings")
+    monkeypatch.setattr(frames_stage, "SCREEN_SAMPLE", 150)
+    study = settings.model_copy(
+        update={"analysis": settings.analysis.model_copy(update={"screen_min_sentences": 100})}
+    )
+    screen = frames_stage.prepare_screen(con, study, distillation_detector)
+    assert screen is not None and screen.fit.sample == 150 and screen.fit.recall >= 0.98
+    assert frames_stage.screen_path(study, distillation_detector).exists()
+    counts = frame_sentences(con, distillation_detector, screen=screen)
+    got = set(con.execute("SELECT doc_id, sentence_idx, frame_id FROM frame_mentions").fetchall())
+    assert counts.sentences == reference.sentences == len(texts)
+    assert counts.screened_out > 20  # most of the plain sentences never reach the full model
+    assert counts.embedded + counts.screened_out == len(texts) - 150
+    assert got <= expected and len(got) >= 0.9 * len(expected)
+    stored = con.execute("SELECT count(*) FROM embeddings").fetchall()[0][0]
+    assert stored == len(texts) - counts.screened_out
+    # the next run reuses the saved screen, and there is nothing left to frame
+    again = frames_stage.prepare_screen(con, study, distillation_detector)
+    assert again is None or again.fit == screen.fit
+    assert frame_sentences(con, distillation_detector, screen=again).documents == 0
