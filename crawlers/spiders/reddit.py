@@ -1,7 +1,9 @@
 """The Reddit spider: subreddit listings, searches and whole threads from the JSON API.
 
-Listings and searches are followed page by page with ``after`` until Reddit returns ``null``. Each
-post found (and each thread named in the study) is fetched whole: every ``more`` object expanded
+Listings and searches are followed page by page with ``after`` until Reddit returns ``null``. A
+search that stops at Reddit's ~1,000-item cap is asked again in time slices
+(:mod:`crawlers.timeslices`) until its whole time window is listed; a post listed by several slices
+is taken once. Each post found (and each thread named in the study) is fetched whole: every ``more`` object expanded
 through ``/api/morechildren`` and every "continue this thread" page followed, assembled by
 :class:`crawlers.threads.ThreadAssembler`; the thread's items are written once it is complete.
 
@@ -17,6 +19,7 @@ import base64
 import json
 import os
 import re
+import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -31,6 +34,7 @@ from crawlers.items import RedditItem
 from crawlers.pipelines import KeywordPipeline, in_window
 from crawlers.spiders.base import CountingSpider, load_config, now_iso
 from crawlers.threads import ThreadAssembler, deletion_marker, parse_listing
+from crawlers.timeslices import TimeSlice, cloudsearch_query, next_slices, search_window
 
 _THREAD_ID = re.compile(r"/comments/(\w+)")
 _SUBREDDIT = re.compile(r"/r/(\w+)")
@@ -74,6 +78,16 @@ def reddit_item(
     )
 
 
+def _oldest(things: list[dict[str, Any]], oldest: float | None) -> float | None:
+    times = [c for t in things if isinstance(c := t["data"].get("created_utc"), int | float)]
+    return min([*times, *([] if oldest is None else [oldest])], default=None)
+
+
+def _outside(things: list[dict[str, Any]], piece: TimeSlice) -> bool:
+    times = [c for t in things if isinstance(c := t["data"].get("created_utc"), int | float)]
+    return any(not piece.contains(c) for c in times)
+
+
 class RedditSpider(CountingSpider):
     """Crawls the subreddits, searches and threads of the run configuration (``-a config=FILE``)."""
 
@@ -94,6 +108,11 @@ class RedditSpider(CountingSpider):
         self.threads: dict[str, _Thread] = {}
         self.token: str | None = None
         self._filters: tuple[re.Pattern[str] | None, date | None, date | None] | None = None
+        self.started = time.time()
+        # Fullnames each search has listed (over all its slices), and searches whose server
+        # ignored the time ranges of a slice (so slicing them again would only repeat pages).
+        self.listed: dict[str, set[str]] = {}
+        self.unsliceable: set[str] = set()
 
     async def start(self) -> AsyncIterator[Request]:
         """An OAuth token first when credentials are set, else the listings right away."""
@@ -131,7 +150,7 @@ class RedditSpider(CountingSpider):
             path = f"/r/{within}/search.json" if within else "/search.json"
             params = {"q": search["query"], "sort": search.get("sort", "new"),
                       "t": search.get("time", "all"), "restrict_sr": "1" if within else "0"}  # fmt: skip
-            yield self._listing(path, params, f"search:{search['query']}")
+            yield self._listing(path, params, f"search:{search['query']}", query=search["query"])
         for url in self.thread_urls:
             thread = _THREAD_ID.search(url)
             sub = _SUBREDDIT.search(url)
@@ -148,50 +167,106 @@ class RedditSpider(CountingSpider):
                        headers=headers, meta=meta, dont_filter=True)  # fmt: skip
 
     def _listing(
-        self, path: str, params: dict[str, str], source: str, page: int = 1, seen: int = 0
-    ) -> Request:
-        meta = {"source": source, "path": path, "params": params, "page": page, "seen": seen}
+        self, path: str, params: dict[str, str], source: str, page: int = 1, seen: int = 0,
+        **state: Any,
+    ) -> Request:  # fmt: skip
+        # `state` travels from page to page: a search's `query`, the `slice` it lists and the
+        # `oldest` created_utc listed so far.
+        meta = {"source": source, "path": path, "params": params, "page": page, "seen": seen,
+                **state}  # fmt: skip
         return self._get(path, {**params, "limit": "100"}, meta, self.parse_listing)
 
     def parse_listing(self, response: Response) -> Iterator[RedditItem | Request]:
-        """Items of one listing page; the next page while ``after`` is set."""
+        """Items of one listing page; the next page while ``after`` is set; slices when capped."""
         meta = response.meta
+        source = meta["source"]
         try:
             page = parse_listing(json.loads(response.body))
         except ValueError:
-            self.note(meta["source"], "errors/bad_json")
+            self.note(source, "errors/bad_json")
             return
-        self.note(meta["source"], "feeds_polled")
+        self.note(source, "feeds_polled")
         seen = meta["seen"] + len(page.things)
+        oldest = _oldest(page.things, meta.get("oldest"))
+        piece = TimeSlice(*meta["slice"]) if meta.get("slice") else None
+        if piece is not None and source not in self.unsliceable and _outside(page.things, piece):
+            # The server ignored the time range (reddit.com has since 2018): more slices would
+            # only list the same items again. What this page holds is still taken.
+            self.unsliceable.add(source)
+            self.note(source, "errors/slices_unsupported")
+            self.note(source, "errors/listing_capped")
         for thing in page.things:
-            kind = {"t3": "reddit_post", "t1": "reddit_comment"}.get(thing.get("kind", ""))
-            if kind is None:
-                continue
-            self.note(meta["source"], "listing_items")
-            if kind == "reddit_post" and self.expand:
-                if self._post_matches(thing["data"], meta["source"]):
-                    yield from self._thread(str(thing["data"]["id"]), meta["source"])
-            else:
-                yield reddit_item(kind, thing["data"], None, meta["source"], self.base)
+            yield from self._listed(thing, source, searched="query" in meta)
+        state = {k: meta[k] for k in ("query", "slice") if k in meta}
         if page.after and page.after == meta["params"].get("after"):
-            self.note(meta["source"], "errors/looping_cursor")  # a broken mirror; stop here
-        elif page.after and meta["page"] < MAX_PAGES:
+            self.note(source, "errors/looping_cursor")  # a broken mirror; stop here
+        elif page.after and meta["page"] < MAX_PAGES and not (piece and source in self.unsliceable):  # fmt: skip
             params = {**meta["params"], "after": page.after}
-            yield self._listing(meta["path"], params, meta["source"], meta["page"] + 1, seen)
+            yield self._listing(meta["path"], params, source, meta["page"] + 1, seen,
+                                oldest=oldest, **state)  # fmt: skip
         elif seen >= LISTING_CAP:
-            # Reddit listed all it will; older matches exist but cannot be paged to. Reported so
-            # the researcher can narrow the search or import a dump for the older part.
-            self.note(meta["source"], "errors/listing_capped")
+            yield from self._capped(meta, oldest)
 
-    def _post_matches(self, data: dict[str, Any], source: str) -> bool:
-        # Decide from the listing whether a thread is worth fetching: a post that misses the
-        # study's keywords or date window would be dropped anyway, with all its comments.
+    def _listed(
+        self, thing: dict[str, Any], source: str, searched: bool
+    ) -> Iterator[RedditItem | Request]:
+        kind = {"t3": "reddit_post", "t1": "reddit_comment"}.get(thing.get("kind", ""))
+        if kind is None:
+            return
+        if searched:
+            listed = self.listed.setdefault(source, set())
+            name = str(thing["data"].get("name"))
+            if name in listed:
+                return  # listed by an earlier page or slice of the same search
+            listed.add(name)
+        self.note(source, "listing_items")
+        if kind == "reddit_post" and self.expand:
+            if self._post_matches(thing["data"], source):
+                yield from self._thread(str(thing["data"]["id"]), source)
+        else:
+            yield reddit_item(kind, thing["data"], None, source, self.base)
+
+    def _capped(self, meta: dict[str, Any], oldest: float | None) -> Iterator[Request]:
+        """Slice a capped search by time; report a listing that cannot be sliced as capped."""
+        source, params = meta["source"], meta["params"]
+        if "query" not in meta:
+            # Reddit listed all it will; older matches exist but cannot be paged to. Reported so
+            # the researcher can narrow the listing or import a dump for the older part.
+            self.note(source, "errors/listing_capped")
+            return
+        if source in self.unsliceable:
+            return  # counted as capped once, when the slices were found to be ignored
+        if meta.get("slice"):
+            piece = TimeSlice(*meta["slice"])
+        else:
+            _, start, end = self._study_filters()
+            piece = search_window(self.started, params.get("t", "all"), start, end)
+            if params.get("sort") != "new":
+                oldest = None  # ranked by relevance or score: the listing says nothing about time
+        pieces = next_slices(piece, oldest)
+        if pieces is None:
+            self.note(source, "errors/listing_capped")  # over 1,000 matches within MIN_SLICE
+            return
+        base = {k: v for k, v in params.items() if k != "after"}
+        for part in pieces:
+            self.note(source, "time_slices")
+            sliced = {**base, "q": cloudsearch_query(meta["query"], part), "syntax": "cloudsearch",
+                      "sort": "new"}  # fmt: skip
+            yield self._listing(meta["path"], sliced, source, query=meta["query"],
+                                slice=(part.start, part.end))  # fmt: skip
+
+    def _study_filters(self) -> tuple[re.Pattern[str] | None, date | None, date | None]:
         if self._filters is None:
             keywords = KeywordPipeline(None, self.settings.getlist("FW_KEYWORDS")).pattern
             start, end = self.settings.get("FW_START_DATE"), self.settings.get("FW_END_DATE")
             self._filters = (keywords, date.fromisoformat(start) if start else None,
                              date.fromisoformat(end) if end else None)  # fmt: skip
-        keywords, start, end = self._filters
+        return self._filters
+
+    def _post_matches(self, data: dict[str, Any], source: str) -> bool:
+        # Decide from the listing whether a thread is worth fetching: a post that misses the
+        # study's keywords or date window would be dropped anyway, with all its comments.
+        keywords, start, end = self._study_filters()
         created = data.get("created_utc")
         if created and not in_window(datetime.fromtimestamp(created, UTC).date(), start, end):
             self.note(source, "dropped/date_window")
