@@ -5,7 +5,10 @@ search that stops at Reddit's ~1,000-item cap is asked again in time slices
 (:mod:`crawlers.timeslices`) until its whole time window is listed; a post listed by several slices
 is taken once. Each post found (and each thread named in the study) is fetched whole: every ``more`` object expanded
 through ``/api/morechildren`` and every "continue this thread" page followed, assembled by
-:class:`crawlers.threads.ThreadAssembler`; the thread's items are written once it is complete.
+:class:`crawlers.threads.ThreadAssembler`; the thread's items are written once it is complete,
+followed by a :class:`RedditThreadItem` that ingest records, so later crawls skip the thread
+(``known_threads_file``). Parts of threads in progress are journalled (:mod:`crawlers.journal`),
+so a crawl that is interrupted resumes them where they stopped.
 
 The base URL comes from the study (``[reddit] base_url``), so tests and mirrors can point it at a
 local server. With ``FRAMEWATCH_REDDIT_CLIENT_ID`` and ``FRAMEWATCH_REDDIT_CLIENT_SECRET`` in the
@@ -20,9 +23,11 @@ import json
 import os
 import re
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -30,7 +35,8 @@ from scrapy import FormRequest, Request
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawlers.items import RedditItem
+from crawlers.items import RedditItem, RedditThreadItem
+from crawlers.journal import JournalPart, ThreadJournal, replay
 from crawlers.pipelines import KeywordPipeline, in_window
 from crawlers.spiders.base import CountingSpider, load_config, now_iso
 from crawlers.threads import ThreadAssembler, deletion_marker, parse_listing
@@ -41,12 +47,15 @@ _SUBREDDIT = re.compile(r"/r/(\w+)")
 MAX_PAGES = 50  # Reddit stops listings near 1,000 items; this only guards against a looping cursor
 LISTING_CAP = 1000  # Reddit lists at most about this many items, however far `after` is followed
 
+Output = RedditItem | RedditThreadItem | Request
+
 
 @dataclass
 class _Thread:
     assembler: ThreadAssembler
     source: str
-    outstanding: int = 0
+    outstanding: int = 0  # parts asked for and not yet answered
+    failed: bool = False  # a part failed: the thread is written, but not recorded as whole
 
 
 def reddit_item(
@@ -98,7 +107,8 @@ class RedditSpider(CountingSpider):
 
     def __init__(self, config: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        cfg = load_config(config).get("reddit", {})
+        plan = load_config(config)
+        cfg = plan.get("reddit", {})
         self.base = str(cfg.get("base_url", "https://www.reddit.com")).rstrip("/")
         self.subreddits: list[str] = list(cfg.get("subreddits", []))
         self.searches: list[dict[str, Any]] = list(cfg.get("searches", []))
@@ -113,8 +123,18 @@ class RedditSpider(CountingSpider):
         # ignored the time ranges of a slice (so slicing them again would only repeat pages).
         self.listed: dict[str, set[str]] = {}
         self.unsliceable: set[str] = set()
+        # Resuming: threads stored whole by earlier crawls are skipped (unless refreshing), and
+        # threads in progress are journalled (see crawlers.journal) under the state folder.
+        known = plan.get("known_threads_file")
+        self.known_threads: set[str] = set()
+        if known and not plan.get("refresh") and Path(known).exists():
+            self.known_threads = set(Path(known).read_text(encoding="utf-8").split())
+        self.state_dir = Path(plan["state_dir"]) if plan.get("state_dir") else None
+        self._journal_made = False
+        self._thread_journal: ThreadJournal | None = None
+        self.run_id = uuid.uuid4().hex  # marks this process's requests (see _add)
 
-    async def start(self) -> AsyncIterator[Request]:
+    async def start(self) -> AsyncIterator[Output]:
         """An OAuth token first when credentials are set, else the listings right away."""
         client = os.environ.get("FRAMEWATCH_REDDIT_CLIENT_ID")
         secret = os.environ.get("FRAMEWATCH_REDDIT_CLIENT_SECRET")
@@ -130,7 +150,7 @@ class RedditSpider(CountingSpider):
         for request in self.first_requests():
             yield request
 
-    def parse_token(self, response: Response) -> Iterator[Request]:
+    def parse_token(self, response: Response) -> Iterator[Output]:
         """Switch to the OAuth host with the app-only token, then start."""
         try:
             self.token = str(json.loads(response.body)["access_token"])
@@ -141,8 +161,9 @@ class RedditSpider(CountingSpider):
             self.base = "https://oauth.reddit.com"
         yield from self.first_requests()
 
-    def first_requests(self) -> Iterator[Request]:
-        """First pages of listings and searches, and the study's single threads."""
+    def first_requests(self) -> Iterator[Output]:
+        """Unfinished threads first, then listings, searches and the study's single threads."""
+        yield from self.resume_threads()
         for name in self.subreddits:
             yield self._listing(f"/r/{name}/{self.listing}.json", {}, f"r/{name}")
         for search in self.searches:
@@ -164,7 +185,8 @@ class RedditSpider(CountingSpider):
         query = urlencode({**params, "raw_json": "1"})
         headers = {"Authorization": f"bearer {self.token}"} if self.token else {}
         return Request(f"{self.base}{path}?{query}", callback, errback=self.on_error,
-                       headers=headers, meta=meta, dont_filter=True)  # fmt: skip
+                       headers=headers, meta={**meta, "fw_run": self.run_id},
+                       dont_filter=True)  # fmt: skip
 
     def _listing(
         self, path: str, params: dict[str, str], source: str, page: int = 1, seen: int = 0,
@@ -176,7 +198,7 @@ class RedditSpider(CountingSpider):
                 **state}  # fmt: skip
         return self._get(path, {**params, "limit": "100"}, meta, self.parse_listing)
 
-    def parse_listing(self, response: Response) -> Iterator[RedditItem | Request]:
+    def parse_listing(self, response: Response) -> Iterator[Output]:
         """Items of one listing page; the next page while ``after`` is set; slices when capped."""
         meta = response.meta
         source = meta["source"]
@@ -207,9 +229,7 @@ class RedditSpider(CountingSpider):
         elif seen >= LISTING_CAP:
             yield from self._capped(meta, oldest)
 
-    def _listed(
-        self, thing: dict[str, Any], source: str, searched: bool
-    ) -> Iterator[RedditItem | Request]:
+    def _listed(self, thing: dict[str, Any], source: str, searched: bool) -> Iterator[Output]:
         kind = {"t3": "reddit_post", "t1": "reddit_comment"}.get(thing.get("kind", ""))
         if kind is None:
             return
@@ -278,53 +298,127 @@ class RedditSpider(CountingSpider):
             return False
         return True
 
-    def _thread(self, thread_id: str, source: str) -> Iterator[Request]:
+    def _thread(self, thread_id: str, source: str) -> Iterator[Output]:
+        """Fetch a thread whole, resume it from the journal, or skip it when stored whole before."""
         link_id = f"t3_{thread_id}"
         if link_id in self.threads:
             return
+        journal = self._journal()
+        if link_id in self.known_threads:
+            self.note(source, "skipped_known")
+            if journal is not None:
+                journal.finish(link_id)  # stored after all, by the crawl that was interrupted
+            return
+        recorded = journal.load(link_id) if journal is not None else None
+        if journal is not None and recorded is not None:
+            try:
+                assembler = replay(link_id, recorded[1])
+            except ValueError:
+                journal.finish(link_id)  # not a journal this spider wrote: start over
+            else:
+                self.note(recorded[0], "threads_resumed")
+                self.threads[link_id] = thread = _Thread(assembler, recorded[0], outstanding=1)
+                yield from self._advance(thread, link_id)  # asks only for what is missing
+                return
         self.threads[link_id] = _Thread(ThreadAssembler(link_id), source, outstanding=1)
-        meta = {"source": source, "link_id": link_id}
+        meta = {"source": source, "link_id": link_id, "part": "page"}
         yield self._get(f"/comments/{thread_id}.json", {"sort": "confidence", "limit": "500"},
                         meta, self.parse_thread)  # fmt: skip
 
-    def parse_thread(self, response: Response) -> Iterator[RedditItem | Request]:
+    def _journal(self) -> ThreadJournal | None:
+        # Under JOBDIR when Scrapy has one (`-s JOBDIR=…`), else in the plan's state folder.
+        if not self._journal_made:
+            jobdir = self.settings.get("JOBDIR") if hasattr(self, "settings") else None
+            if jobdir:
+                self._thread_journal = ThreadJournal(Path(jobdir) / "reddit-threads")
+            elif self.state_dir is not None:
+                self._thread_journal = ThreadJournal(self.state_dir / "threads")
+            self._journal_made = True
+        return self._thread_journal
+
+    def resume_threads(self) -> Iterator[Output]:
+        """The threads an interrupted crawl left unfinished, before anything new."""
+        journal = self._journal()
+        if journal is None:
+            return
+        for link_id in journal.threads():
+            recorded = journal.load(link_id)
+            if recorded is None:
+                journal.finish(link_id)
+            else:
+                yield from self._thread(link_id.removeprefix("t3_"), recorded[0])
+
+    def parse_thread(self, response: Response) -> Iterator[Output]:
         """A thread page or a "continue this thread" page."""
         yield from self._add(response, lambda t, payload: t.assembler.add_thread_page(payload))
 
-    def parse_morechildren(self, response: Response) -> Iterator[RedditItem | Request]:
+    def parse_morechildren(self, response: Response) -> Iterator[Output]:
         """A ``/api/morechildren`` response."""
         yield from self._add(response, lambda t, payload: t.assembler.add_morechildren(payload))
 
-    def _add(self, response: Response, add: Any) -> Iterator[RedditItem | Request]:
-        thread = self.threads[response.meta["link_id"]]
+    def _add(self, response: Response, add: Any) -> Iterator[Output]:
+        meta = response.meta
+        link_id = meta["link_id"]
+        if meta.get("fw_run") != self.run_id:
+            # Queued by an earlier, interrupted process (a JOBDIR or Redis queue): this process
+            # keeps no count of it. The thread is resumed from its journal instead.
+            yield from self._thread(link_id.removeprefix("t3_"), meta["source"])
+            return
+        thread = self.threads[link_id]
         self.note(thread.source, "pages_fetched")
         try:
-            add(thread, json.loads(response.body))
+            payload = json.loads(response.body)
+            add(thread, payload)
         except ValueError:
             self.note(thread.source, "errors/bad_json")
-        yield from self._advance(thread, response.meta["link_id"])
+            thread.failed = True
+        else:
+            journal = self._journal()
+            if journal is not None:
+                journal.record(link_id, thread.source,
+                               JournalPart(meta["part"], payload, tuple(meta.get("asked", ()))))  # fmt: skip
+        yield from self._advance(thread, link_id)
 
-    def _advance(self, thread: _Thread, link_id: str) -> Iterator[RedditItem | Request]:
+    def _advance(self, thread: _Thread, link_id: str) -> Iterator[Output]:
         thread.outstanding -= 1
-        meta = {"source": thread.source, "link_id": link_id}
         thread_id = link_id.removeprefix("t3_")
+        meta = {"source": thread.source, "link_id": link_id}
         while batch := thread.assembler.next_morechildren():
             thread.outstanding += 1
             params = {"api_type": "json", "link_id": link_id, "children": ",".join(batch),
                       "sort": "confidence"}  # fmt: skip
-            yield self._get("/api/morechildren.json", params, meta, self.parse_morechildren)
+            yield self._get("/api/morechildren.json", params,
+                            {**meta, "part": "more", "asked": batch}, self.parse_morechildren)  # fmt: skip
         for comment in thread.assembler.next_continuations():
             thread.outstanding += 1
             yield self._get(f"/comments/{thread_id}/_/{comment}.json",
-                            {"sort": "confidence", "limit": "500"}, meta, self.parse_thread)  # fmt: skip
+                            {"sort": "confidence", "limit": "500"},
+                            {**meta, "part": "continue", "asked": [comment]}, self.parse_thread)  # fmt: skip
         if thread.outstanding == 0:
-            for kind, data, depth in thread.assembler.things():
-                yield reddit_item(kind, data, depth, thread.source, self.base)
+            yield from self._finish(thread, link_id)
 
-    def on_error(self, failure: Failure) -> Iterator[RedditItem | Request]:  # type: ignore[override]
+    def _finish(self, thread: _Thread, link_id: str) -> Iterator[RedditItem | RedditThreadItem]:
+        for kind, data, depth in thread.assembler.things():
+            yield reddit_item(kind, data, depth, thread.source, self.base)
+        journal = self._journal()
+        if thread.failed:
+            # Written with what came; the journal stays, so the next crawl asks again for the
+            # failed parts only.
+            return
+        if thread.assembler.post is not None:
+            yield RedditThreadItem(
+                thread.source, link_id, len(thread.assembler.comments), now_iso()
+            )
+        if journal is not None:
+            journal.finish(link_id)
+
+    def on_error(self, failure: Failure) -> Iterator[Output]:  # type: ignore[override]
         """Count the failure; a failed part of a thread still lets the rest of it be written."""
         super().on_error(failure)
         request = getattr(failure, "request", None)
-        link_id = request.meta.get("link_id") if request is not None else None
-        if link_id in self.threads:
-            yield from self._advance(self.threads[link_id], link_id)
+        meta = request.meta if request is not None else {}
+        link_id = meta.get("link_id")
+        if link_id in self.threads and meta.get("fw_run") == self.run_id:
+            thread = self.threads[link_id]
+            thread.failed = True
+            yield from self._advance(thread, link_id)

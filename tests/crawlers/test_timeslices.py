@@ -83,8 +83,10 @@ def test_a_capped_search_is_sliced_until_every_post_of_the_window_is_fetched_onc
                             FW_END_DATE="2026-02-28")  # fmt: skip
     fetched = Counter(r.split("/comments/")[1].split(".json")[0] for r in site.requests if "/comments/" in r)  # fmt: skip
     assert set(fetched) == inside and set(fetched.values()) == {1}
-    posts = Counter(i["fullname"] for i in result["items"])
+    posts = Counter(i["fullname"] for i in result["items"] if i["item_type"] == "reddit")
     assert set(posts) == {f"t3_{p}" for p in inside} and set(posts.values()) == {1}
+    threads = Counter(i["thread_id"] for i in result["items"] if i["item_type"] == "reddit_thread")
+    assert threads == posts  # every thread recorded whole, once
     stats = result["stats"]
     assert "fw/search:distillation/errors/listing_capped" not in stats
     assert stats["fw/search:distillation/time_slices"] >= 4  # two halves, then the dense one split
