@@ -65,3 +65,23 @@ class RedditItem:
     deleted: str | None = None
     fetched_at: str = ""
     item_type: str = "reddit"
+
+
+@dataclass
+class RedditThreadItem:
+    """Written after the last item of a thread fetched whole, with no part of it failed.
+
+    Ingest records it in ``reddit_threads``; a later crawl does not fetch that thread again (unless
+    ``--refresh``). It follows the thread's posts and comments in the same feed, so it is stored
+    only when they were written.
+
+    Attributes:
+        thread_id: The post's fullname (``t3_…``).
+        comments: Comments collected.
+    """
+
+    source: str
+    thread_id: str
+    comments: int
+    fetched_at: str = ""
+    item_type: str = "reddit_thread"

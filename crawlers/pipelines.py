@@ -1,7 +1,8 @@
 """Item pipelines: one small concern each, ordered in ``crawlers.settings.ITEM_PIPELINES``.
 
 A dropped item is counted under ``fw/SOURCE/dropped/REASON`` in the crawl stats, which become
-the ``dropped_reasons`` of the coverage report.
+the ``dropped_reasons`` of the coverage report. A :class:`RedditThreadItem` (a thread's end marker,
+not a document) passes every pipeline untouched.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
 
-from crawlers.items import ArticleItem, RedditItem
+from crawlers.items import ArticleItem, RedditItem, RedditThreadItem
 
 Item = ArticleItem | RedditItem
 
@@ -48,7 +49,9 @@ class _Pipeline:
 class RequireTextPipeline(_Pipeline):
     """Drops documents with no text at all (Reddit posts with only a title are kept)."""
 
-    def process_item(self, item: Item, spider: Spider | None = None) -> Item:
+    def process_item(
+        self, item: Item | RedditThreadItem, spider: Spider | None = None
+    ) -> Item | RedditThreadItem:
         if isinstance(item, ArticleItem) and not item.text.strip():
             raise self.drop(item, "no_article", "empty body")
         return item
@@ -65,10 +68,13 @@ class LanguagePipeline(_Pipeline):
     def _configure(cls, settings: Any, stats: StatsCollector | None) -> Any:
         return cls(stats, settings.getlist("FW_LANGUAGES"))
 
-    def process_item(self, item: Item, spider: Spider | None = None) -> Item:
-        language = item.language if isinstance(item, ArticleItem) else None
-        if self.languages and language and language not in self.languages:
-            raise self.drop(item, "language", language)
+    def process_item(
+        self, item: Item | RedditThreadItem, spider: Spider | None = None
+    ) -> Item | RedditThreadItem:
+        if not isinstance(item, ArticleItem) or not item.language:
+            return item
+        if self.languages and item.language not in self.languages:
+            raise self.drop(item, "language", item.language)
         return item
 
 
@@ -89,7 +95,11 @@ class DateWindowPipeline(_Pipeline):
         start, end = settings.get("FW_START_DATE"), settings.get("FW_END_DATE")
         return cls(stats, date.fromisoformat(start) if start else None, date.fromisoformat(end) if end else None)  # fmt: skip
 
-    def process_item(self, item: Item, spider: Spider | None = None) -> Item:
+    def process_item(
+        self, item: Item | RedditThreadItem, spider: Spider | None = None
+    ) -> Item | RedditThreadItem:
+        if isinstance(item, RedditThreadItem):
+            return item
         day = _item_date(item)
         if day is not None and not in_window(day, self.start, self.end):
             raise self.drop(item, "date_window", day.isoformat())
@@ -122,7 +132,11 @@ class KeywordPipeline(_Pipeline):
     def _configure(cls, settings: Any, stats: StatsCollector | None) -> Any:
         return cls(stats, settings.getlist("FW_KEYWORDS"))
 
-    def process_item(self, item: Item, spider: Spider | None = None) -> Item:
+    def process_item(
+        self, item: Item | RedditThreadItem, spider: Spider | None = None
+    ) -> Item | RedditThreadItem:
+        if isinstance(item, RedditThreadItem):
+            return item
         if self.pattern is None or (isinstance(item, RedditItem) and item.kind == "reddit_comment"):
             return item
         if not self.pattern.search(f"{item.title or ''}\n{item.text or ''}"):
@@ -133,7 +147,11 @@ class KeywordPipeline(_Pipeline):
 class CoveragePipeline(_Pipeline):
     """Counts what is kept: items, extraction fallbacks and missing dates per source."""
 
-    def process_item(self, item: Item, spider: Spider | None = None) -> Item:
+    def process_item(
+        self, item: Item | RedditThreadItem, spider: Spider | None = None
+    ) -> Item | RedditThreadItem:
+        if isinstance(item, RedditThreadItem):
+            return item
         count(self.stats, item.source, "items_scraped")
         if isinstance(item, ArticleItem):
             if item.fallbacks:

@@ -120,6 +120,17 @@ class ThreadAssembler:
             if f"t1_{child}" not in self.comments and child not in self._requested:
                 self._wanted.setdefault(child, None)
 
+    def mark_asked(self, children: Iterable[str]) -> None:
+        """Record comment ids already asked ``/api/morechildren`` for (when a thread is resumed)."""
+        for child in children:
+            self._wanted.pop(child, None)
+            self._requested.add(child)
+
+    def mark_continued(self, comment: str) -> None:
+        """Record a "continue this thread" page already fetched (when a thread is resumed)."""
+        self._continue.pop(comment, None)
+        self._continued.add(comment)
+
     def next_morechildren(self) -> list[str]:
         """The next batch of at most 100 comment ids to ask ``/api/morechildren`` for."""
         batch: list[str] = []

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
@@ -60,16 +61,27 @@ def choose_spiders(settings: Settings, only: str) -> list[str]:
 
 def write_known_urls(settings: Settings, stamp: str) -> Path | None:
     """Write the URLs already stored, so the spiders skip them (None for a new study)."""
+    return _write_known(settings, f"{stamp}-known-urls.txt", ingest.known_urls)
+
+
+def write_known_threads(settings: Settings, stamp: str) -> Path | None:
+    """Write the Reddit threads already stored whole, so the spider skips them (None for a new study)."""
+    return _write_known(settings, f"{stamp}-known-threads.txt", ingest.known_threads)
+
+
+def _write_known(
+    settings: Settings, name: str, read: Callable[[duckdb.DuckDBPyConnection], list[str]]
+) -> Path | None:
     if not settings.database_path.exists():
         return None
     con = connect(settings.database_path, read_only=True, wait_seconds=600)
     try:
-        urls = ingest.known_urls(con)
+        known = read(con)
     finally:
         con.close()
-    path = settings.data_path / crawling.CRAWL_DIR / "plans" / f"{stamp}-known-urls.txt"
+    path = settings.data_path / crawling.CRAWL_DIR / "plans" / name
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(urls), encoding="utf-8")
+    path.write_text("\n".join(known), encoding="utf-8")
     return path
 
 
@@ -115,9 +127,14 @@ def _progress(log: Path) -> str:
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=30, task_run_name="spider:{spider}")
 def spider_task(
-    study_file: str, spider: str, refresh: bool, known_file: str | None, stamp: str
+    study_file: str,
+    spider: str,
+    refresh: bool,
+    known_file: str | None,
+    stamp: str,
+    threads_file: str | None = None,
 ) -> dict[str, Any]:
-    """Crawl with one spider (retried: network trouble is often transient; JOBDIR resumes)."""
+    """Crawl with one spider (retried: network trouble is often transient; both spiders resume)."""
     settings = load_settings(Path(study_file))
     plan = crawling.spider_plan(
         settings,
@@ -125,6 +142,7 @@ def spider_task(
         refresh=refresh,
         known_urls_file=Path(known_file) if known_file else None,
         stamp=stamp,
+        known_threads_file=Path(threads_file) if threads_file else None,
     )
     stats = run_spider(crawling.write_plan(plan), plan)
     get_run_logger().info(
@@ -178,8 +196,12 @@ def crawl_flow(study_file: str, only: str = "all", refresh: bool = False) -> Cra
     spiders = choose_spiders(settings, only)
     stamp = f"{utcnow():%Y%m%dT%H%M%S}"
     known = None if refresh else write_known_urls(settings, stamp)
+    threads = None if refresh or "reddit" not in spiders else write_known_threads(settings, stamp)
     stats = {
-        s: spider_task(study_file, s, refresh, str(known) if known else None, stamp)
+        s: spider_task(
+            study_file, s, refresh, str(known) if known else None, stamp,
+            str(threads) if threads else None,
+        )
         for s in spiders
-    }
+    }  # fmt: skip
     return ingest_task(study_file, stats, {"only": only, "refresh": refresh})

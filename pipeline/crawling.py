@@ -34,7 +34,13 @@ def user_agent(settings: Settings) -> str:
 
 
 def spider_plan(
-    settings: Settings, spider: str, *, refresh: bool, known_urls_file: Path | None, stamp: str
+    settings: Settings,
+    spider: str,
+    *,
+    refresh: bool,
+    known_urls_file: Path | None,
+    stamp: str,
+    known_threads_file: Path | None = None,
 ) -> dict[str, Any]:
     """The plan ``crawlers.run`` executes for one spider ("news" or "reddit")."""
     root = settings.data_path / CRAWL_DIR
@@ -46,6 +52,9 @@ def spider_plan(
         "follow_offsite": c.follow_offsite,
         "extract_workers": c.extract_workers,
         "known_urls_file": str(known_urls_file) if known_urls_file else None,
+        "known_threads_file": str(known_threads_file) if known_threads_file else None,
+        # The Reddit spider journals threads in progress here, so an interrupted crawl resumes them.
+        "state_dir": str(root / "jobs" / spider) if spider == "reddit" else None,
         "start_date": f.start_date.isoformat() if f.start_date else None,
         "end_date": f.end_date.isoformat() if f.end_date else None,
     }

@@ -1,9 +1,10 @@
 """Load the crawlers' feed files (JSON Lines batches) into ``documents`` and ``links``.
 
 Spiders never open the database: they write batches under ``DATA/crawl/feeds/``. Each batch file is
-loaded in one transaction together with its links and a ``feed_files`` row, so an interrupted load
-loses nothing it committed, a loaded file is never read again, and a document already stored (same
-``doc_id``, that is the same canonical URL or Reddit fullname) is never stored twice.
+loaded in one transaction together with its links, its Reddit thread markers (``reddit_threads``)
+and a ``feed_files`` row, so an interrupted load loses nothing it committed, a loaded file is never
+read again, and a document already stored (same ``doc_id``, that is the same canonical URL or
+Reddit fullname) is never stored twice.
 """
 
 from __future__ import annotations
@@ -228,9 +229,14 @@ def ingest_feed_files(
 def _ingest_file(
     con: duckdb.DuckDBPyConnection, path: Path, rel: str, run_id: str | None, report: IngestReport
 ) -> None:
-    items, bad = read_feed_file(path)
+    lines, bad = read_feed_file(path)
     report.files += 1
     report.bad_lines += bad
+    # A Reddit thread's end marker is not a document: it goes to reddit_threads.
+    threads = [i for i in lines if i.get("item_type") == "reddit_thread"]
+    items = [i for i in lines if i.get("item_type") != "reddit_thread"]
+    thread_rows = thread_marker_rows(threads, run_id)
+    report.bad_lines += len(threads) - len(thread_rows)
     rows: dict[str, tuple[DocumentRow, str]] = {}
     links: list[dict[str, Any]] = []
     for item in items:
@@ -248,6 +254,12 @@ def _ingest_file(
             "INSERT INTO feed_files (path, run_id, items, stored) VALUES (?, ?, ?, ?)",
             [rel, run_id, len(items), len(rows) - len(existing)],
         )
+        if thread_rows:
+            con.executemany(
+                "INSERT OR REPLACE INTO reddit_threads (thread_id, source, comments, fetched_at, run_id)"
+                " VALUES (?, ?, ?, ?, ?)",
+                thread_rows,
+            )
 
     added = store_batch(con, [r for r, _ in rows.values()], links, also=record_file)
     report.items += len(items)
@@ -257,6 +269,17 @@ def _ingest_file(
         target = report.already_by_source if doc_id in existing else report.stored_by_source
         target[source] += 1
     report.links += len(links)
+
+
+def thread_marker_rows(markers: list[dict[str, Any]], run_id: str | None) -> list[list[Any]]:
+    """``reddit_threads`` rows of the spider's thread markers (malformed ones left out)."""
+    rows = []
+    for marker in markers:
+        thread_id, comments = marker.get("thread_id"), marker.get("comments")
+        if isinstance(thread_id, str) and thread_id.startswith("t3_") and isinstance(comments, int):
+            rows.append([thread_id, str(marker.get("source") or "reddit"), comments,
+                         _timestamp(marker.get("fetched_at")), run_id])  # fmt: skip
+    return rows
 
 
 def _existing(con: duckdb.DuckDBPyConnection, doc_ids: Iterable[str]) -> set[str]:
@@ -275,3 +298,10 @@ def known_urls(con: duckdb.DuckDBPyConnection) -> list[str]:
         "SELECT DISTINCT canonical_url FROM documents WHERE kind = 'article' AND canonical_url IS NOT NULL"
     ).fetchall()
     return [row[0] for row in rows]
+
+
+def known_threads(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Fullnames of the Reddit threads stored whole (the Reddit spider does not fetch them again)."""
+    return [
+        row[0] for row in con.execute("SELECT thread_id FROM reddit_threads ORDER BY 1").fetchall()
+    ]

@@ -31,14 +31,17 @@ def crawl(
         Only, typer.Option(help="Run only the news or only the Reddit spider.")
     ] = Only.all,
     refresh: Annotated[
-        bool, typer.Option(help="Fetch article pages again even when already stored.")
+        bool,
+        typer.Option(
+            help="Fetch article pages and whole Reddit threads again even when already stored."
+        ),
     ] = False,
 ) -> None:
     """Crawl the study's outlets and Reddit, store new documents and report coverage per source.
 
-    Feeds and sitemaps are polled every time; article pages already stored are not fetched again
-    unless --refresh. An interrupted crawl resumes where it stopped. The coverage report is kept
-    in the crawl_runs table.
+    Feeds, sitemaps and Reddit listings are polled every time; article pages and Reddit threads
+    already stored are not fetched again unless --refresh. An interrupted crawl resumes where it
+    stopped. The coverage report is kept in the crawl_runs table.
 
     [bold]Example:[/bold] framewatch crawl --study distillation-study --only news
     """

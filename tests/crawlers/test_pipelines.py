@@ -10,7 +10,7 @@ from scrapy.exceptions import DropItem
 from scrapy.statscollectors import MemoryStatsCollector
 from scrapy.utils.test import get_crawler
 
-from crawlers.items import ArticleItem, RedditItem
+from crawlers.items import ArticleItem, RedditItem, RedditThreadItem
 from crawlers.pipelines import (
     CoveragePipeline,
     DateWindowPipeline,
@@ -105,3 +105,13 @@ def test_pipelines_read_their_settings_from_the_crawler() -> None:
     assert KeywordPipeline.from_crawler(crawler).pattern.search("Models")
     assert LanguagePipeline.from_crawler(crawler).languages == {"de"}
     assert DateWindowPipeline.from_crawler(crawler).start == date(2026, 2, 1)
+
+
+def test_a_thread_marker_passes_every_pipeline_uncounted(stats: MemoryStatsCollector) -> None:
+    marker = RedditThreadItem("r/x", "t3_b", comments=2)
+    pipelines: list[Any] = [RequireTextPipeline(stats), LanguagePipeline(stats, ["de"]),
+                 DateWindowPipeline(stats, date(2030, 1, 1), None), KeywordPipeline(stats, ["zzz"]),
+                 CoveragePipeline(stats)]  # fmt: skip
+    for pipeline in pipelines:
+        assert pipeline.process_item(marker) is marker
+    assert stats.get_stats() == {}

@@ -133,7 +133,11 @@ def test_truncated_json_and_429_are_counted_not_fatal(tmp_path: Path) -> None:
     stats = result["stats"]
     assert stats["fw/r/broken/errors/bad_json"] == 1
     assert stats["fw/r/redditdev/backoffs"] == 1
-    assert sorted(i["kind"] for i in result["items"]) == ["reddit_comment", "reddit_comment", "reddit_post"]  # fmt: skip
+    documents = [i for i in result["items"] if i["item_type"] == "reddit"]
+    assert sorted(i["kind"] for i in documents) == ["reddit_comment", "reddit_comment", "reddit_post"]  # fmt: skip
+    # The thread came whole (the 429 was waited out): its marker follows its items.
+    assert result["items"][-1]["item_type"] == "reddit_thread"
+    assert (result["items"][-1]["thread_id"], result["items"][-1]["comments"]) == ("t3_2gmzqe", 2)
 
 
 @pytest.mark.slow

@@ -11,7 +11,7 @@ import pytest
 
 from pipeline import ingest
 from pipeline.config import Settings
-from pipeline.ingest import FEEDS_DIR, ingest_feed_files, known_urls
+from pipeline.ingest import FEEDS_DIR, ingest_feed_files, known_threads, known_urls
 from pipeline.store import scalar
 
 
@@ -96,3 +96,22 @@ def test_items_without_required_fields_are_counted(settings: Settings, con: duck
     write_feed(settings, "x.jsonl", items)
     report = ingest_feed_files(con, settings.data_path, "r")
     assert (report.stored, report.bad_lines) == (0, 3)
+
+
+def test_thread_markers_are_recorded_not_stored_as_documents(settings: Settings, con: duckdb.DuckDBPyConnection) -> None:  # fmt: skip
+    comment = post(
+        fullname="t1_c", kind="reddit_comment", parent_id="t3_abc", title=None, text="Yes"
+    )
+    marker = {"item_type": "reddit_thread", "source": "r/LocalLLaMA", "thread_id": "t3_abc",
+              "comments": 1, "fetched_at": "2026-03-02T00:00:00"}  # fmt: skip
+    broken = {"item_type": "reddit_thread", "source": "r/x", "thread_id": "abc"}
+    write_feed(settings, "a.jsonl", [post(), comment, marker, broken])
+    report = ingest_feed_files(con, settings.data_path, "run1")
+    assert (report.items, report.stored, report.already_stored, report.bad_lines) == (2, 2, 0, 1)
+    assert known_threads(con) == ["t3_abc"]
+    row = con.execute("SELECT source, comments, fetched_at, run_id FROM reddit_threads").fetchall()
+    assert row == [("r/LocalLLaMA", 1, __import__("datetime").datetime(2026, 3, 2), "run1")]
+    # Fetched whole again (after --refresh): one row, the latest.
+    write_feed(settings, "b.jsonl", [post(), comment, {**marker, "comments": 3}])
+    ingest_feed_files(con, settings.data_path, "run2")
+    assert con.execute("SELECT comments, run_id FROM reddit_threads").fetchall() == [(3, "run2")]
