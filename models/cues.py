@@ -1,11 +1,13 @@
 """Cue evidence: which frames a sentence names in so many words, and which it rebuts.
 
-Cue phrases are matched on lemmas with spaCy's PhraseMatcher ("stole" and "stealing" both match the
-cue ``steal``); a codebook may add token patterns for spaCy's Matcher. A cue counts against its frame
-instead of for it when a negation stands just before it ("this is not theft"), when one of the frame's
-counter-cues matches ("calling it theft"), or when the sentence rejects what it names ("…
-misunderstands the technique"). Only sentences that contain a cue word or one of its regular
-inflections go through the spaCy pipeline at all, which keeps cue matching cheap on a large corpus.
+Cue phrases are written as lemmas and matched in every inflected form: when the codebook is loaded,
+each word of a phrase is expanded to its inflections with lemminflect ("steal" to steals, stole,
+stolen, stealing), and spaCy's PhraseMatcher finds the forms on lower-cased tokens. Matching needs only
+the tokenizer, not a tagger, so it runs at tokenizer speed on a large corpus. A codebook may add token
+patterns for spaCy's Matcher (those run through the full pipeline, so they may use POS and lemmas). A
+cue counts against its frame instead of for it when a negation stands just before it ("this is not
+theft"), when one of the frame's counter-cues matches ("calling it theft"), or when the sentence
+rejects what it names ("… misunderstands the technique").
 """
 
 from __future__ import annotations
@@ -46,6 +48,9 @@ class CueEvidence:
 def load_spacy(name: str = DEFAULT_SPACY) -> Any:
     """Load a spaCy pipeline with what lemmas need (no parser, no entities).
 
+    Cue phrases are matched with its tokenizer alone; the tagger and lemmatizer serve the token
+    patterns a codebook may add.
+
     Raises:
         ModelError: When the pipeline is not installed.
     """
@@ -72,16 +77,16 @@ class CueMatcher:
         from spacy.matcher import Matcher, PhraseMatcher
 
         self.nlp = nlp
-        self._phrases = PhraseMatcher(nlp.vocab, attr="LEMMA")
+        self._phrases = PhraseMatcher(nlp.vocab, attr="LOWER")
         self._patterns = Matcher(nlp.vocab)
-        words: list[str] = []
+        words: set[str] = set()
         for frame in codebook.frames:
             self._add_phrases(f"cue:{frame.id}", frame.cues, words)
             self._add_phrases(f"counter:{frame.id}", frame.counter_cues, words)
             if frame.patterns:
                 self._patterns.add(f"cue:{frame.id}", [list(p) for p in frame.patterns])
         self._add_phrases("reject:", codebook.rejections, words)
-        forms = sorted({form for word in words for form in surface_forms(word)}, reverse=True)
+        forms = sorted(words, key=lambda w: (-len(w), w))
         self._prefilter = (
             re.compile(r"(?<![\w'])(?:" + "|".join(map(re.escape, forms)) + r")(?![\w'])", re.I)
             if forms
@@ -89,23 +94,27 @@ class CueMatcher:
         )
         self._always = bool(codebook.frames and any(f.patterns for f in codebook.frames))
 
-    def _add_phrases(self, key: str, phrases: Sequence[str], words: list[str]) -> None:
+    def _add_phrases(self, key: str, phrases: Sequence[str], words: set[str]) -> None:
         if not phrases:
             return
-        docs = list(self.nlp.pipe(phrases))
-        self._phrases.add(key, docs)
-        for doc in docs:
+        variants = [v for phrase in phrases for v in phrase_variants(phrase, self.nlp)]
+        self._phrases.add(key, [self.nlp.make_doc(v) for v in variants])
+        for phrase in phrases:
             # A sentence can only match if it holds the phrase's content words ("theft" in "not
-            # theft"), so only those decide which sentences go through spaCy.
-            content = [t for t in doc if not (t.is_stop or t.is_punct)] or list(doc)
-            words.extend(t.text for t in content)
-            words.extend(t.lemma_ for t in content)
+            # theft"), so only those decide which sentences are tokenized at all.
+            tokens = list(self.nlp.make_doc(phrase))
+            content = [t for t in tokens if not (t.is_stop or t.is_punct)] or tokens
+            words.update(form for t in content for form in inflections(t.lower_))
 
     def match(self, texts: Sequence[str]) -> list[CueEvidence]:
         """Cue evidence for each text (an empty one where nothing matches)."""
         results = [CueEvidence() for _ in texts]
         todo = [i for i, text in enumerate(texts) if self._may_match(text)]
-        for index, doc in zip(todo, self.nlp.pipe([texts[i] for i in todo]), strict=True):
+        if len(self._patterns):
+            docs = self.nlp.pipe([texts[i] for i in todo])
+        else:
+            docs = (self.nlp.make_doc(texts[i]) for i in todo)
+        for index, doc in zip(todo, docs, strict=True):
             results[index] = self._evidence(doc)
         return results
 
@@ -137,22 +146,37 @@ class CueMatcher:
         return evidence
 
 
-def surface_forms(word: str) -> set[str]:
-    """A word and its regular English inflections (irregular ones are listed as cues themselves).
+MAX_VARIANTS = 256  # forms of one multi-word phrase (the product of its words' forms)
 
-    Only used to decide which sentences can contain a cue at all; the match itself is on lemmas.
-    """
-    word = word.lower().strip()
-    if not word or not word[-1].isalpha():
-        return {word} if word else set()
-    forms = {word, word + "s", word + "es", word + "ed", word + "d", word + "ing", word + "er"}
-    if word.endswith("e"):
-        forms |= {word[:-1] + "ing", word[:-1] + "ion"}
-    if word.endswith("y"):
-        forms |= {word[:-1] + "ies", word[:-1] + "ied"}
-    if len(word) > 2 and word[-1] not in "aeiouwxy" and word[-2] in "aeiou":
-        forms |= {word + word[-1] + "ed", word + word[-1] + "ing"}
+
+def inflections(word: str) -> set[str]:
+    """A word and every inflection of each of its lemmas (lower case): "stole" gives steal,
+    steals, stole, stolen, stealing. A word lemminflect does not know stands for itself only."""
+    from lemminflect import getAllInflections, getAllLemmas
+
+    word = word.lower()
+    lemmas = {lemma for found in getAllLemmas(word).values() for lemma in found} | {word}
+    forms = {word}
+    for lemma in lemmas:
+        for found in getAllInflections(lemma).values():
+            forms.update(form.lower() for form in found)
     return forms
+
+
+def phrase_variants(phrase: str, nlp: Any) -> list[str]:
+    """Every inflected form of a cue phrase: each content word in each of its forms.
+
+    Stop words and punctuation keep their form ("a free ride" stays "a", varies "free" and "ride").
+    """
+    tokens = list(nlp.make_doc(phrase))
+    options = [
+        sorted({t.lower_} if (t.is_stop or t.is_punct) else inflections(t.lower_)) for t in tokens
+    ]
+    variants = [""]
+    for token, forms in zip(tokens, options, strict=True):
+        space = token.whitespace_
+        variants = [v + form + space for v in variants for form in forms][:MAX_VARIANTS]
+    return [v.strip() for v in variants if v.strip()]
 
 
 def _negated(doc: Any, start: int) -> bool:

@@ -6,7 +6,8 @@ the framing stage's time. The screen is a logistic regression on static embeddin
 detector decides: on a seeded sample of the corpus's own sentences, the full model and detector label
 each sentence "carries or rebuts a frame" or not, and the screen's threshold is set on out-of-fold
 predictions so that it lets through at least :data:`TARGET_RECALL` of the sentences the full detector
-flags. Sentences with cue evidence always go through. The rest are taken to carry no frame and are
+flags. Which frames' cues a sentence holds are features too; a sentence whose cue is negated or
+rebutted always goes through (its rebuttal is recorded). The rest are taken to carry no frame and are
 never embedded by the full model; the sample's recall and pass rate are kept with the screen so the
 price is on record.
 """
@@ -64,17 +65,18 @@ class Screen:
         self.embedder = embedder
         self._weights = np.asarray(fit.weights, dtype=np.float32)
 
-    def passes(self, texts: list[str], cued: np.ndarray) -> np.ndarray:
+    def passes(self, texts: list[str], support: np.ndarray, forced: np.ndarray) -> np.ndarray:
         """Boolean per sentence: whether the full model must read it.
 
         Args:
             texts: The sentences.
-            cued: Per sentence, whether a cue supports, rebuts or rejects a frame in it.
+            support: Sentences × frames: which frames' cues each sentence holds.
+            forced: Per sentence, whether it must go through whatever the screen says (a rebuttal).
         """
         if not texts:
             return np.zeros(0, dtype=bool)
-        logits = self.embedder.embed(texts) @ self._weights + self.fit.bias
-        return np.asarray((_sigmoid(logits) >= self.fit.threshold) | cued, dtype=bool)
+        logits = features(self.embedder.embed(texts), support) @ self._weights + self.fit.bias
+        return np.asarray((_sigmoid(logits) >= self.fit.threshold) | forced, dtype=bool)
 
     def save(self, path: Path) -> None:
         """Write the fit as JSON (replacing the file at once)."""
@@ -96,15 +98,26 @@ def load_fit(path: Path) -> ScreenFit | None:
     return ScreenFit(**raw)
 
 
+def features(vectors: np.ndarray, support: np.ndarray) -> np.ndarray:
+    """What the screen reads: the static vector and, per frame, whether a cue names it."""
+    return np.hstack([vectors, np.asarray(support, dtype=np.float32).reshape(len(vectors), -1)])
+
+
 def fit_screen(
-    vectors: np.ndarray, flagged: np.ndarray, cued: np.ndarray, *, recall: float = TARGET_RECALL
+    vectors: np.ndarray,
+    support: np.ndarray,
+    flagged: np.ndarray,
+    forced: np.ndarray,
+    *,
+    recall: float = TARGET_RECALL,
 ) -> ScreenFit | None:
     """Learn the screen from a labelled sample.
 
     Args:
         vectors: Static vectors of the sample sentences.
+        support: Sentences × frames: which frames' cues each sentence holds.
         flagged: Per sentence, whether the full detector found or rebutted a frame in it.
-        cued: Per sentence, whether cue evidence alone sends it to the full model.
+        forced: Per sentence, whether it goes through regardless (a rebuttal).
         recall: The share of flagged sentences the screen must let through.
 
     Returns:
@@ -112,7 +125,8 @@ def fit_screen(
         (the caller then embeds every sentence).
     """
     flagged = np.asarray(flagged, dtype=bool)
-    cued = np.asarray(cued, dtype=bool)
+    cued = np.asarray(forced, dtype=bool)
+    vectors = features(vectors, support)
     positives = int(flagged.sum())
     if positives < MIN_POSITIVES or len(flagged) - positives < MIN_POSITIVES:
         return None
@@ -136,7 +150,8 @@ def fit_screen(
 
 
 def _threshold(probs: np.ndarray, flagged: np.ndarray, cued: np.ndarray, recall: float) -> float:
-    """The highest threshold that lets through ``recall`` of the flagged sentences (cues count)."""
+    """The highest threshold that lets through ``recall`` of the flagged sentences (forced ones
+    count as let through)."""
     needed = int(np.ceil(recall * flagged.sum())) - int((flagged & cued).sum())
     if needed <= 0:
         return 1.0

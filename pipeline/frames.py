@@ -136,11 +136,17 @@ def _fit_on_sample(
     scores = detector.score(texts, vectors, evidence)
     flagged = np.asarray(scores.detected.any(axis=1) | scores.rebutted.any(axis=1), dtype=bool)
     embed.write_vectors(con, detector.embedding_model, [h for h, _ in sample], vectors)
-    return fit_screen(static.embed(texts), flagged, _cued(evidence))
+    support, forced = cue_features(evidence, detector.frame_ids)
+    return fit_screen(static.embed(texts), support, flagged, forced)
 
 
-def _cued(evidence: list[CueEvidence]) -> np.ndarray:
-    return np.array([bool(e.support or e.rebutted or e.rejects) for e in evidence], dtype=bool)
+def cue_features(
+    evidence: list[CueEvidence], frame_ids: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sentences × frames: which frames a cue names; and per sentence: a rebuttal or rejection."""
+    support = np.array([[f in e.support for f in frame_ids] for e in evidence], dtype=bool)
+    forced = np.array([bool(e.rebutted or e.rejects) for e in evidence], dtype=bool)
+    return support.reshape(len(evidence), len(frame_ids)), forced
 
 
 def frame_study(settings: Settings, con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -259,7 +265,8 @@ def _frame_batch(
     keep = np.ones(len(table), dtype=bool)
     if screen is not None and missing.any():
         rows = np.flatnonzero(missing)
-        keep[rows] = screen.passes([texts[i] for i in rows], _cued(evidence)[rows])
+        support, forced = cue_features(evidence, detector.frame_ids)
+        keep[rows] = screen.passes([texts[i] for i in rows], support[rows], forced[rows])
     missing = missing & keep
     kept = table[keep].reset_index(drop=True)
     vectors = _vectors(kept, detector, missing[keep])

@@ -27,42 +27,49 @@ def sample(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return vectors.astype(np.float32), flagged
 
 
+def no_cues(n: int) -> np.ndarray:
+    return np.zeros((n, 2), dtype=bool)
+
+
 def test_the_screen_keeps_its_recall_on_unseen_sentences_and_drops_many_others() -> None:
     vectors, flagged = sample(3000, seed=1)
-    fit = fit_screen(vectors, flagged, np.zeros(len(flagged), dtype=bool))
+    fit = fit_screen(vectors, no_cues(3000), flagged, np.zeros(len(flagged), dtype=bool))
     assert fit is not None
     assert fit.recall >= TARGET_RECALL and fit.positives == int(flagged.sum())
     fresh, fresh_flagged = sample(3000, seed=2)
     passed = Screen(fit, Lookup(fresh)).passes(
-        [str(i) for i in range(len(fresh))], np.zeros(len(fresh), dtype=bool)
+        [str(i) for i in range(len(fresh))], no_cues(3000), np.zeros(len(fresh), dtype=bool)
     )
     assert passed[fresh_flagged].mean() >= 0.95
     assert passed[~fresh_flagged].mean() < 0.9  # it does save work
     assert abs(passed.mean() - fit.pass_rate) < 0.05
 
 
-def test_cued_sentences_always_go_to_the_full_model() -> None:
-    vectors, flagged = sample(600, seed=3)
-    cued = np.zeros(len(flagged), dtype=bool)
-    cued[:50] = True
-    fit = fit_screen(vectors, flagged, cued)
-    assert fit is not None
+def test_a_cue_is_a_feature_and_a_rebuttal_always_goes_to_the_full_model() -> None:
+    rng = np.random.default_rng(3)
+    vectors = rng.normal(size=(600, 16)).astype(np.float32)
+    support = np.zeros((600, 2), dtype=bool)
+    support[:150, 0] = True  # the full detector flags exactly the sentences with a cue
+    fit = fit_screen(vectors, support, support[:, 0], np.zeros(600, dtype=bool))
+    assert fit is not None and fit.recall >= TARGET_RECALL and fit.pass_rate < 0.4
+    forced = np.zeros(600, dtype=bool)
+    forced[500:510] = True
     strict = ScreenFit(fit.weights, fit.bias, 1.01, fit.sample, fit.positives, 1.0, 0.0)
-    passed = Screen(strict, Lookup(vectors)).passes([str(i) for i in range(600)], cued)
-    assert passed[:50].all() and not passed[50:].any()
+    passed = Screen(strict, Lookup(vectors)).passes([str(i) for i in range(600)], support, forced)
+    assert passed[500:510].all() and passed.sum() == 10
 
 
 def test_too_few_flagged_sentences_give_no_screen() -> None:
     vectors, _ = sample(500, seed=4)
     flagged = np.zeros(500, dtype=bool)
     flagged[:10] = True
-    assert fit_screen(vectors, flagged, np.zeros(500, dtype=bool)) is None
-    assert fit_screen(vectors, ~flagged, np.zeros(500, dtype=bool)) is None
+    assert fit_screen(vectors, no_cues(500), flagged, np.zeros(500, dtype=bool)) is None
+    assert fit_screen(vectors, no_cues(500), ~flagged, np.zeros(500, dtype=bool)) is None
 
 
 def test_a_saved_screen_loads_back_and_an_old_version_is_ignored(tmp_path: Path) -> None:
     vectors, flagged = sample(600, seed=5)
-    fit = fit_screen(vectors, flagged, np.zeros(600, dtype=bool))
+    fit = fit_screen(vectors, no_cues(600), flagged, np.zeros(600, dtype=bool))
     assert fit is not None
     path = tmp_path / "screen.json"
     Screen(fit, Lookup(vectors)).save(path)
