@@ -107,7 +107,10 @@ def one_offs(cache: Path) -> dict[str, float]:
     Embedder(backend="auto", cache_dir=cache)
     middle = time.perf_counter()
     StaticEmbedder("all-MiniLM-L6-v2", cache)
-    return {"export_s": round(middle - start, 1), "distil_s": round(time.perf_counter() - middle, 1)}
+    return {
+        "export_s": round(middle - start, 1),
+        "distil_s": round(time.perf_counter() - middle, 1),
+    }
 
 
 def main() -> None:
