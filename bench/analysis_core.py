@@ -32,6 +32,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import numpy as np
 
+from bench.memory import PeakMemory
 from bench.results import write_section
 
 CORPUS = (
@@ -88,12 +89,13 @@ def run_in_process(study_file: Path) -> dict[str, Any]:
     from pipeline.store import connect
 
     settings = load_settings(study_file)
-    con = connect(settings.database_path)
-    results = run_stages(con, settings, STAGES)
-    con.close()
+    with PeakMemory() as memory:
+        con = connect(settings.database_path)
+        results = run_stages(con, settings, STAGES)
+        con.close()
     return {
         "seconds": round(time.perf_counter() - start, 1),
-        "peak_mib": round(peak_mib()),
+        "peak_mib": round(max(memory.peak_mib, peak_mib())),
         "stages": {r.name: {"seconds": r.seconds, **r.counts} for r in results},
     }
 

@@ -45,7 +45,7 @@ def baseline(html: bytes, url: str) -> Extracted:
     doc = trafilatura.bare_extraction(html, url=url, with_metadata=True)
     if doc is None:
         return {}
-    meta = doc.as_dict()
+    meta = doc if isinstance(doc, dict) else doc.as_dict()
     author = meta.get("author") or ""
     return {"title": meta.get("title"), "text": meta.get("text") or "", "published": meta.get("date"),
             "authors": [a.strip() for a in re.split(r";|,", author) if a.strip()]}  # fmt: skip

@@ -27,6 +27,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 import numpy as np
 
 from bench.analysis_core import CORPUS, add_rows, peak_mib
+from bench.memory import PeakMemory
 from bench.results import write_section
 
 BASELINE_SHARE = 0.2
@@ -74,12 +75,13 @@ def run_in_process(study_file: Path) -> dict[str, Any]:
     from pipeline.store import connect
 
     settings = load_settings(study_file)
-    con = connect(settings.database_path)
-    results = run_stages(con, settings, ["embed_sentences", "frames"])
-    con.close()
+    with PeakMemory() as memory:
+        con = connect(settings.database_path)
+        results = run_stages(con, settings, ["embed_sentences", "frames"])
+        con.close()
     return {
         "seconds": round(time.perf_counter() - start, 1),
-        "peak_mib": round(peak_mib()),
+        "peak_mib": round(max(memory.peak_mib, peak_mib())),
         "stages": {r.name: {"seconds": r.seconds, **r.counts} for r in results},
     }
 

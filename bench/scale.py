@@ -8,19 +8,21 @@ the export and the report, timing each stage and recording the child's peak memo
 measured separately (bench/crawl_speed.py); here documents arrive by import, which is what the
 crawl's ingest does with its feed files. Results go to bench/RESULTS.md under "Scale".
 
-Run: .venv/bin/python bench/scale.py --sizes 10000
+Run: .venv/bin/python -m bench.scale --sizes 10000 30000
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -72,6 +74,7 @@ def write_corpus(path: Path, size: int) -> str:
 
 def run_child(folder: Path) -> None:
     """The measured work, in this (child) process: import, analysis stages, export, report."""
+    from bench.memory import PeakMemory
     from flows.analyze import run_stages
     from pipeline import export, report
     from pipeline.config import load_settings
@@ -79,29 +82,60 @@ def run_child(folder: Path) -> None:
     from pipeline.store import connect, record_run
 
     settings = load_settings(folder / "study.toml")
-    con = connect(settings.database_path)
     timings: dict[str, float] = {}
-    started = time.perf_counter()
-    import_file(con, folder / "corpus.jsonl", resolve_mapping(None, {}), fmt="jsonl")
-    timings["import"] = time.perf_counter() - started
-    for result in run_stages(con, settings):
-        timings[result.name] = result.seconds
-    started = time.perf_counter()
-    with record_run(con, "export", {}) as run:
-        export.write_export(con, settings, export.week_period("2026-W20"), run.run_id)
-    report.write_report(con, settings, "2025-W49", "2026-W48", settings.data_path / "report.html")
-    timings["export+report"] = time.perf_counter() - started
-    con.close()
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"timings": timings, "peak_mib": peak_mib}))
+    counts: dict[str, dict[str, int]] = {}
+    with PeakMemory() as memory:
+        con = connect(settings.database_path)
+        started = time.perf_counter()
+        import_file(con, folder / "corpus.jsonl", resolve_mapping(None, {}), fmt="jsonl")
+        timings["import"] = time.perf_counter() - started
+        for result in run_stages(con, settings):
+            timings[result.name] = result.seconds
+            counts[result.name] = result.counts
+        started = time.perf_counter()
+        with record_run(con, "export", {}) as run:
+            export.write_export(con, settings, export.week_period("2026-W20"), run.run_id)
+        report.write_report(
+            con, settings, "2025-W49", "2026-W48", settings.data_path / "report.html"
+        )
+        timings["export+report"] = time.perf_counter() - started
+        con.close()
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"timings": timings, "counts": counts, "peak_mib": max(memory.peak_mib, own)}))
 
 
-def measure(size: int) -> dict[str, object]:
+def prepare_models(cache: Path) -> dict[str, float]:
+    """The one-offs per machine, timed apart: ONNX export and static-model distillation."""
+    from models.embedder import Embedder
+    from models.static_embedder import StaticEmbedder
+
+    started = time.perf_counter()
+    Embedder(backend="auto", cache_dir=cache)
+    middle = time.perf_counter()
+    StaticEmbedder("all-MiniLM-L6-v2", cache)
+    return {"export": time.perf_counter() - started, "distil": time.perf_counter() - middle}
+
+
+@dataclass
+class Measured:
+    """One size's run."""
+
+    size: int
+    origin: str
+    total: float
+    timings: dict[str, float]
+    counts: dict[str, dict[str, int]]
+    peak_mib: float
+
+
+def measure(size: int, cache: Path) -> Measured:
+    """Build and run a study of ``size`` documents in a child process."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         origin = write_corpus(folder / "corpus.jsonl", size)
         (folder / "study.toml").write_text(
-            '[study]\nname = "scale"\n\n[[outlets]]\nname = "outlet0"\nfeeds = ["https://outlet0.example/rss"]\n',
+            '[study]\nname = "scale"\n\n[[outlets]]\nname = "outlet0"\n'
+            'feeds = ["https://outlet0.example/rss"]\n\n[models]\ncodebook = "policy_frames"\n',
             encoding="utf-8",
         )
         started = time.perf_counter()
@@ -110,13 +144,17 @@ def measure(size: int) -> dict[str, object]:
             capture_output=True,
             text=True,
             check=True,
+            env={**os.environ, "FRAMEWATCH_MODEL_CACHE": str(cache)},
         )
         total = time.perf_counter() - started
         result = json.loads(done.stdout.strip().splitlines()[-1])
-        return {"size": size, "origin": origin, "total": total, **result}
+        return Measured(
+            size, origin, total, result["timings"], result["counts"], float(result["peak_mib"])
+        )
 
 
 def main() -> None:
+    """Run the sizes asked for and write the "Scale" section of RESULTS.md."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000])
     parser.add_argument("--child")
@@ -124,34 +162,51 @@ def main() -> None:
     if args.child:
         run_child(Path(args.child))
         return
-    rows = [measure(size) for size in args.sizes]
-    stages = list(rows[0]["timings"])  # type: ignore[call-overload]
+    with tempfile.TemporaryDirectory() as cache:
+        one_offs = prepare_models(Path(cache))
+        rows = []
+        for size in args.sizes:
+            rows.append(measure(size, Path(cache)))
+            print(json.dumps(asdict(rows[-1])), flush=True)
+    text = render(rows, one_offs)
+    write_section("Scale", text)
+    print(text)
+
+
+def render(rows: list[Measured], one_offs: dict[str, float]) -> str:
+    """The RESULTS.md section."""
+    stages = list(rows[0].timings)
     lines = [
-        f"Documents: {rows[0]['origin']}, 30 outlets, one year, 8–20 sentences each; 2 cores. "
-        "Seconds per stage (model loading included), peak memory of the whole run.",
+        f"Documents: {rows[0].origin}, 30 outlets, one year, 8–20 sentences each; codebook "
+        "`policy_frames`; 2 cores. Seconds per stage (model loading included), peak memory of the "
+        "whole run with its worker processes. `python -m bench.scale --sizes …`. One-offs per "
+        f"machine, timed apart: ONNX export {one_offs['export']:.0f} s, static model "
+        f"{one_offs['distil']:.0f} s.",
         "",
         "| documents | " + " | ".join(stages) + " | total s | docs/s | peak MiB |",
         "|---" * (len(stages) + 4) + "|",
     ]
     for row in rows:
-        timings = row["timings"]
-        assert isinstance(timings, dict)
+        cells = " | ".join(f"{row.timings[s]:.0f}" for s in stages)
         lines.append(
-            f"| {row['size']:,} | "
-            + " | ".join(f"{timings[s]:.0f}" for s in stages)
-            + f" | {row['total']:.0f} | {int(row['size']) / float(row['total']):.1f} | {float(row['peak_mib']):.0f} |"  # type: ignore[arg-type]
+            f"| {row.size:,} | {cells} | {row.total:.0f} | {row.size / row.total:.1f} | "
+            f"{row.peak_mib:.0f} |"
         )
-    if len(rows) > 1:
-        base = rows[0]
-        for row in rows[1:]:
-            ratio = (float(row["total"]) / float(base["total"])) / (
-                int(row["size"]) / int(base["size"])
-            )  # type: ignore[arg-type]
-            lines.append(
-                f"\nTime per document at {row['size']:,} vs {base['size']:,}: {ratio:.2f}x (1.0 = linear)."
-            )
-    write_section("Scale", "\n".join(lines))
-    print("\n".join(lines))
+    lines.append("")
+    for row in rows:
+        frames = row.counts.get("frames", {})
+        nlp = row.counts.get("nlp", {})
+        lines.append(
+            f"- {row.size:,} documents: {nlp.get('sentences', 0):,} sentences, "
+            f"{nlp.get('full_model_sentences', 0):,} parsed; framing embedded "
+            f"{frames.get('embedded', 0):,} and screened out {frames.get('screened_out', 0):,}."
+        )
+    for row in rows[1:]:
+        ratio = (row.total / rows[0].total) / (row.size / rows[0].size)
+        lines.append(
+            f"- Time per document at {row.size:,} vs {rows[0].size:,}: {ratio:.2f}x (1.0 = linear)."
+        )
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -88,7 +88,10 @@ def rows(study_file: Path, sql: str) -> list[tuple[Any, ...]]:
 def new_study(folder: Path) -> Path:
     folder.mkdir(parents=True)
     study_file = folder / "study.toml"
-    study_file.write_text(MINIMAL_STUDY + "\n[analysis]\nmin_topic_size = 5\n", encoding="utf-8")
+    study_file.write_text(
+        MINIMAL_STUDY + "\n[analysis]\nmin_topic_size = 5\nsentence_embeddings = true\n",
+        encoding="utf-8",
+    )
     return study_file
 
 
