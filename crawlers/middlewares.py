@@ -1,4 +1,7 @@
-"""Downloader middleware: back off when a server asks us to.
+"""Downloader middleware: stay on the outlet's domains, and back off when a server asks us to.
+
+:class:`OutletOffsiteMiddleware` checks every request as it is scheduled, so the target of a
+redirect (HTTP 301/302/303/307/308 or meta refresh) is checked like any link before it is fetched.
 
 A 429 is retried after its ``Retry-After``; a 5xx after an exponentially growing pause; a response
 whose ``X-Ratelimit-Remaining`` is spent makes the next request of that slot wait until
@@ -9,14 +12,23 @@ which is the point. Every pause is capped by ``FW_BACKOFF_MAX`` seconds.
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
 from scrapy.dupefilters import RFPDupeFilter
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
+from scrapy.utils.httpobj import urlparse_cached
 from scrapy_redis.dupefilter import RFPDupeFilter as RedisDupeFilter
+
+from crawlers.domains import on_domains
+from crawlers.pipelines import count
+
+logger = logging.getLogger(__name__)
 
 
 def retry_after_seconds(value: bytes | str | None, default: float) -> float:
@@ -42,6 +54,61 @@ def ratelimit_pause(headers: Any) -> float:
         return max(0.0, float(reset))
     except ValueError:
         return 0.0
+
+
+class OffsiteRequest(IgnoreRequest):
+    """A request :class:`OutletOffsiteMiddleware` refused; it is already counted and logged."""
+
+
+class OutletOffsiteMiddleware(OffsiteMiddleware):
+    """Scrapy's offsite downloader middleware, checking each outlet's own domains.
+
+    Scrapy runs it on every request as it is scheduled, redirects included: ``RedirectMiddleware``
+    and ``MetaRefreshMiddleware`` hand the request for a redirect's target back to the scheduler. A
+    request that carries a ``source`` the spider lists in ``source_domains`` must be on that
+    outlet's domains (``www.`` and other subdomains included); any other request (robots.txt) on
+    the spider's ``allowed_domains``, as in Scrapy. A spider with neither allows everything.
+
+    Unlike Scrapy's, this one does not let ``dont_filter`` through: the news spider sets it on
+    feeds, sitemaps and refreshed pages so that they are fetched again, never to leave the study,
+    and a redirect inherits it. Only the ``allow_offsite`` meta key lets a request through.
+
+    A refused redirect is counted as ``dropped/offsite_redirect`` under its source, any other
+    refused request as ``dropped/off_domain``; each is logged with where it was going and why. A
+    request of no source (robots.txt) is logged only.
+    """
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        """Raise :class:`OffsiteRequest` for a request off its outlet's domains."""
+        crawler_spider = self.crawler.spider
+        assert crawler_spider is not None
+        if request.meta.get("allow_offsite") or self.should_follow(request, crawler_spider):
+            return
+        source = request.meta.get("source")
+        origins = request.meta.get("redirect_urls") or []
+        host = urlparse_cached(request).hostname
+        owner = f"outlet {source!r}" if source else "any outlet"
+        # A request of no source (robots.txt) is no page of the study: logged, not counted.
+        stats = self.stats if source else None
+        if origins:
+            count(stats, str(source), "dropped/offsite_redirect")
+            logger.info(
+                "Not following the redirect from %s to %s: %r is not a domain of %s; set "
+                "[crawl] follow_offsite = true in study.toml to follow redirects to other sites",
+                origins[-1], request.url, host, owner,
+            )  # fmt: skip
+        else:
+            count(stats, str(source), "dropped/off_domain")
+            logger.info("Not requesting %s: %r is not a domain of %s", request.url, host, owner)
+        self.stats.inc_value("offsite/filtered")
+        raise OffsiteRequest(f"Filtered offsite request to {host!r}")
+
+    def should_follow(self, request: Request, spider: Spider) -> bool:
+        """Whether the request is on the domains of its outlet (or of the spider)."""
+        domains = getattr(spider, "source_domains", {}).get(request.meta.get("source"))
+        if domains is None:
+            return super().should_follow(request, spider)
+        return on_domains(request.url, domains)
 
 
 class BackoffMiddleware:

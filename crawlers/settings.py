@@ -39,7 +39,10 @@ LOG_LEVEL = "INFO"
 LOGSTATS_INTERVAL = 5.0
 
 DUPEFILTER_CLASS = "crawlers.middlewares.CountingDupeFilter"
+# Scrapy's offsite check, per outlet and for redirects too (it runs as each request is scheduled).
 DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "crawlers.middlewares.OutletOffsiteMiddleware": 50,
     "crawlers.middlewares.BackoffMiddleware": 560,
 }
 

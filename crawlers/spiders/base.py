@@ -19,6 +19,7 @@ from twisted.internet.error import (
 )
 from twisted.python.failure import Failure
 
+from crawlers.middlewares import OffsiteRequest
 from crawlers.pipelines import count
 
 
@@ -65,6 +66,8 @@ class CountingSpider(Spider):
 
     def on_error(self, failure: Failure) -> None:
         """Errback of every request: count the failure under its source and go on."""
+        if isinstance(failure.value, OffsiteRequest):
+            return  # counted and logged by the middleware that refused it
         request = getattr(failure, "request", None)
         meta: Mapping[str, Any] = request.meta if request is not None else {}
         source = str(meta.get("source", "unknown"))

@@ -3,8 +3,10 @@
 It polls each outlet's feeds and sitemaps (every crawl, so new articles are found), follows links
 from its start URLs within its allow/deny patterns and depth, and fetches each article page once:
 URLs the database already holds are skipped unless the crawl refreshes. It never leaves an outlet's
-own domains. Extraction is :func:`crawlers.extract.extract_article`, the same code as
-``framewatch extract``.
+own domains: off-site entries and links are dropped here, and every request, the targets of HTTP and
+meta-refresh redirects included, is checked again by
+:class:`crawlers.middlewares.OutletOffsiteMiddleware`. Extraction is
+:func:`crawlers.extract.extract_article`, the same code as ``framewatch extract``.
 """
 
 from __future__ import annotations
@@ -17,12 +19,12 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy.http import Response, TextResponse
 
 from crawlers.discovery import DiscoveryError, Entry, parse_feed, parse_sitemap
+from crawlers.domains import on_domains, outlet_domains
 from crawlers.extract import Article, extract_article, page_links
 from crawlers.items import ArticleItem
 from crawlers.pipelines import in_window
@@ -30,19 +32,6 @@ from crawlers.spiders.base import CountingSpider, load_config, now_iso
 from pipeline.documents import canonical_url
 
 _HTML_TYPES = (b"text/html", b"application/xhtml")
-
-
-def outlet_domains(outlet: dict[str, Any]) -> set[str]:
-    """Hosts (without ``www.``) an outlet's articles may live on: those of its configured URLs."""
-    urls = [outlet.get("homepage"), *outlet.get("feeds", ()), *outlet.get("sitemaps", ())]
-    urls += list(outlet.get("start_urls", ()))
-    return {(urlsplit(u).hostname or "").removeprefix("www.") for u in urls if u} - {""}
-
-
-def on_domains(url: str, domains: set[str]) -> bool:
-    """Whether a URL's host is one of the domains or a subdomain of one."""
-    host = (urlsplit(url).hostname or "").removeprefix("www.")
-    return any(host == d or host.endswith("." + d) for d in domains)
 
 
 class NewsSpider(CountingSpider):
@@ -56,6 +45,13 @@ class NewsSpider(CountingSpider):
         self.outlets: dict[str, dict[str, Any]] = {o["name"]: o for o in cfg.get("outlets", [])}
         self.refresh = bool(cfg.get("refresh", False))
         self.offsite = bool(cfg.get("follow_offsite", False))
+        # What OutletOffsiteMiddleware checks every request against, redirects included: each
+        # outlet's own domains; Scrapy's ``allowed_domains`` (their union) for requests of no
+        # outlet, such as robots.txt. Both empty when the study follows links to other sites.
+        self.source_domains: dict[str, set[str]] = {}
+        if not self.offsite:
+            self.source_domains = {n: outlet_domains(o) for n, o in self.outlets.items()}
+        self.allowed_domains = sorted({d for ds in self.source_domains.values() for d in ds})
         # Fetch pages without extracting them: measures the raw fetch rate (bench/crawl_speed.py).
         self.fetch_only = bool(cfg.get("fetch_only", False))
         self.workers = int(cfg.get("extract_workers", 0))

@@ -93,15 +93,19 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def serve(site: Site) -> Iterator[str]:
-    """Serve the site on a free local port; yields the base URL."""
+def serve(site: Site, host: str = "127.0.0.1") -> Iterator[str]:
+    """Serve the site on a free port of a loopback address; yields the base URL.
+
+    Another address of 127.0.0.0/8 (``127.0.0.2``) is another host to the crawler: an off-site
+    server for tests of the allowed domains.
+    """
     handler = type("Handler", (_Handler,), {"site": site})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = ThreadingHTTPServer((host, 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield f"http://{host}:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()

@@ -15,7 +15,7 @@ from flows.cli import app
 from tests.conftest import shared_data
 from tests.crawlers.reddit_replay import RedditReplay
 from tests.crawlers.server import Site, serve
-from tests.crawlers.sitegen import build_site
+from tests.crawlers.sitegen import article_html, build_site, rss
 
 runner = CliRunner()
 
@@ -102,6 +102,42 @@ def test_crawl_stores_articles_counts_bad_input_and_second_crawl_adds_nothing(
     assert query(db, "SELECT count(*) FROM documents") == [(6,)]
     second = query(db, "SELECT skipped_known, stored FROM crawl_runs WHERE source = 'ledger' ORDER BY run_id DESC LIMIT 1")  # fmt: skip
     assert second[0][1] == 0 and second[0][0] >= 6
+
+
+REDIRECT_STUDY = """\
+[study]
+name = "redirect test"
+
+[crawl]
+download_delay = 0
+autothrottle = false
+
+[[outlets]]
+name = "ledger"
+feeds = ["{base}/rss.xml"]
+"""
+
+
+@pytest.mark.slow
+def test_a_redirect_off_the_outlet_is_never_requested_and_is_counted(tmp_path: Path) -> None:
+    site, elsewhere = Site(), Site()
+    with serve(site) as base, serve(elsewhere, host="127.0.0.2") as offsite:
+        elsewhere.add("/copy.html", article_html(2))
+        site.add("/moved.html", "", status=301, headers={"Location": f"{offsite}/copy.html"})
+        site.add("/old.html", "", status=302, headers={"Location": "/news/1.html?utm_source=rss"})
+        site.add("/news/1.html", article_html(1))
+        site.add("/rss.xml", rss(base, ["/moved.html", "/old.html"]), content_type="application/rss+xml")  # fmt: skip
+        study = tmp_path / "study.toml"
+        study.write_text(REDIRECT_STUDY.format(base=base))
+        output = crawl(study)
+    assert elsewhere.requests == []
+    db = tmp_path / "data" / "framewatch.duckdb"
+    assert query(db, "SELECT url, canonical_url FROM documents") == [
+        (f"{base}/news/1.html?utm_source=rss", f"{base}/news/1.html")
+    ]
+    cov = query(db, "SELECT stored, dropped, dropped_reasons FROM crawl_runs WHERE source = 'ledger'")  # fmt: skip
+    assert cov[0][:2] == (1, 1) and json.loads(str(cov[0][2])) == {"offsite_redirect": 1}
+    assert "offsite_redirect=1" in output
 
 
 REDDIT_STUDY = """\

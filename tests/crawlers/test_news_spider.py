@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from crawlers.spiders.news import on_domains, outlet_domains
+from crawlers.domains import on_domains, outlet_domains
 from tests.conftest import shared_data
 from tests.crawlers.server import Site, serve
-from tests.crawlers.sitegen import article_html, run_spider, sitemap
+from tests.crawlers.sitegen import article_html, rss, run_spider, sitemap
 
 
 def test_outlet_domains_cover_subdomains_only() -> None:
@@ -57,8 +57,6 @@ def test_a_resumed_crawl_does_not_fetch_pages_again_unless_refreshed(tmp_path: P
     for n in (1, 2):
         site.add(f"/news/{n}.html", article_html(n))
     with serve(site) as base:
-        from tests.crawlers.sitegen import rss
-
         site.add("/rss.xml", rss(base, ["/news/1.html", "/news/2.html"]), content_type="application/rss+xml")  # fmt: skip
         outlet = {"name": "ledger", "feeds": [f"{base}/rss.xml"]}
         jobdir = str(tmp_path / "job")
@@ -118,3 +116,58 @@ def test_real_feeds_sitemaps_and_pages_from_a_local_server(tmp_path: Path) -> No
         sum(i["canonical_url"].startswith("https://") for i in result["items"])
         >= len(result["items"]) * 0.6
     )
+
+
+def moved(location: str, status: int = 301) -> dict[str, object]:
+    return {"status": status, "headers": {"Location": location}}
+
+
+@pytest.mark.slow
+def test_redirects_are_followed_only_within_the_outlets_domains(tmp_path: Path) -> None:
+    site, other_host, elsewhere = Site(), Site(), Site()
+    with (
+        serve(site) as base,
+        serve(other_host, host="127.0.0.3") as mirror,  # the outlet's too: its homepage is there
+        serve(elsewhere, host="127.0.0.2") as offsite,
+    ):
+        for path in ("/stolen.html", "/sitemap.xml", "/robots.txt"):
+            elsewhere.add(path, article_html(9))
+        site.add("/moved.html", "", **moved(f"{offsite}/stolen.html"))
+        site.add("/temporary.html", "", **moved(f"{offsite}/stolen.html", 307))
+        refresh = f'<html><head><meta http-equiv="refresh" content="0; url={offsite}/stolen.html"></head></html>'  # fmt: skip
+        site.add("/refresh.html", refresh)
+        site.add("/old.html", "", **moved("/news/1.html", 308))
+        site.add("/news/1.html", article_html(1))
+        site.add("/to-mirror.html", "", **moved(f"{mirror}/news/2.html", 302))
+        other_host.add("/news/2.html", article_html(2))
+        paths = ["/moved.html", "/temporary.html", "/refresh.html", "/old.html", "/to-mirror.html"]
+        site.add("/rss.xml", rss(base, paths), content_type="application/rss+xml")
+        # A listing is requested with dont_filter (polled every crawl): its redirect is checked too.
+        site.add("/sitemap.xml", "", **moved(f"{offsite}/sitemap.xml", 302))
+        outlet = {"name": "ledger", "homepage": f"{mirror}/", "feeds": [f"{base}/rss.xml"],
+                  "sitemaps": [f"{base}/sitemap.xml"]}  # fmt: skip
+        result = run_spider(tmp_path, "news", {"outlets": [outlet]})
+    assert elsewhere.requests == []  # not even its robots.txt
+    stats = result["stats"]
+    assert stats["fw/ledger/dropped/offsite_redirect"] == 4
+    assert "fw/ledger/dropped/ignored" not in stats  # counted once, by the middleware
+    urls = sorted((i["url"], i["canonical_url"]) for i in result["items"])
+    assert urls == [(f"{base}/news/1.html",) * 2, (f"{mirror}/news/2.html",) * 2]
+    log = (tmp_path / "news.log").read_text()
+    assert (
+        f"Not following the redirect from {base}/moved.html to {offsite}/stolen.html: "
+        f"'127.0.0.2' is not a domain of outlet 'ledger'; set [crawl] follow_offsite = true"
+    ) in log
+
+
+@pytest.mark.slow
+def test_follow_offsite_follows_a_redirect_to_another_site(tmp_path: Path) -> None:
+    site, elsewhere = Site(), Site()
+    with serve(site) as base, serve(elsewhere, host="127.0.0.2") as offsite:
+        elsewhere.add("/story.html", article_html(1))
+        site.add("/moved.html", "", **moved(f"{offsite}/story.html"))
+        site.add("/rss.xml", rss(base, ["/moved.html"]), content_type="application/rss+xml")
+        config = {"outlets": [{"name": "ledger", "feeds": [f"{base}/rss.xml"]}], "follow_offsite": True}  # fmt: skip
+        result = run_spider(tmp_path, "news", config)
+    assert "/story.html" in elsewhere.requests
+    assert [i["url"] for i in result["items"]] == [f"{offsite}/story.html"]
