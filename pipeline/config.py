@@ -230,7 +230,7 @@ class AnalysisSection(BaseModel):
     ner: Literal["speakers", "all"] = "speakers"
     nlp_workers: int = Field(default=0, ge=0, le=64)
     max_doc_chars: int = Field(default=1_000_000, ge=1_000)
-    lead_chars: int = Field(default=1_200, ge=100)
+    lead_chars: int = Field(default=600, ge=100)
     sentence_embeddings: bool = False
     screen: bool = True
     screen_min_sentences: int = Field(default=20_000, ge=0)

@@ -1,8 +1,9 @@
 """Embedding stage: document and sentence vectors, cached by text hash and model.
 
 A document is embedded through its *embedding text*: the title and the lead of the body, cut at a
-word boundary after ``analysis.lead_chars`` characters (all-MiniLM-L6-v2 reads 256 word pieces, about
-1,000 characters, so more text would be cut by the model anyway). Sentences are embedded as they are.
+word boundary after ``analysis.lead_chars`` characters (default 600, about 130 word pieces: the lead
+of a news article names its topic, and the transformer's cost grows with the length; all-MiniLM-L6-v2
+would cut at 256 word pieces, about 1,000 characters, anyway). Sentences are embedded as they are.
 Vectors go to ``embeddings`` keyed by ``(text_hash, model)``: a text seen before, under any document,
 is never embedded again, and a new model or backend computes only its own vectors. Missing texts are
 embedded in bounded batches, each written in its own transaction.

@@ -22,7 +22,7 @@ def test_defaults_and_aliases(tmp_path: Path) -> None:
     analysis = settings.analysis
     assert analysis.backend == "torch" and analysis.full_model == "cues"
     assert analysis.aliases == {"Anthropic PBC": "Anthropic"}
-    assert (analysis.min_topic_size, analysis.seed, analysis.lead_chars) == (10, 42, 1200)
+    assert (analysis.min_topic_size, analysis.seed, analysis.lead_chars) == (10, 42, 600)
 
 
 def test_template_analysis_section_is_valid(tmp_path: Path) -> None:
