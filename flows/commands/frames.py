@@ -183,6 +183,7 @@ def train(
         single_label=labelled.single_label,
         codebook_ref=book.ref,
         embedding_model=embedder.model_id,
+        texts=labelled.texts,
     )
     weights, info = classifier_paths(classifier_folder(settings), book.id, book.version)
     save_classifier(model, weights, info)
@@ -239,7 +240,12 @@ def _predictions(
     if cv:
         vectors = _embedder(settings).embed(labelled.texts)
         return cross_validate(
-            vectors, labelled.labels, book.frame_ids, folds=cv, single_label=labelled.single_label
+            vectors,
+            labelled.labels,
+            book.frame_ids,
+            folds=cv,
+            single_label=labelled.single_label,
+            texts=labelled.texts,
         )
     if train_file is not None:
         training = read_labels(train_file, book.frame_ids)
@@ -251,10 +257,11 @@ def _predictions(
             single_label=training.single_label,
             codebook_ref=book.ref,
             embedding_model=embedder.model_id,
+            texts=training.texts,
         )
         from models.classifier import decide
 
-        proba = model.predict_proba(embedder.embed(labelled.texts))
+        proba = model.predict_proba(embedder.embed(labelled.texts), labelled.texts)
         return decide(proba, model.thresholds, model.single_label), proba
     detector = _detector(book, settings)
     scores = detector.score(labelled.texts, detector.embedder.embed(labelled.texts))
