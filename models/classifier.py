@@ -148,7 +148,7 @@ def train_classifier(
     if len(present) < 2 and not (len(present) == 1 and (targets.sum(axis=1) == 0).any()):
         raise ModelError("a classifier needs examples of at least two frames (or of none)")
     # The vocabulary and idf come from all training texts, also in the inner cross-validation
-    # below: they use no labels, and refitting them per inner fold would triple the training time.
+    # below: they use no labels, so fitting them once lets no label into the choice of C.
     lexicon = fit_lexicon(texts) if texts is not None and lexical else None
     features = design_matrix(vectors, texts, lexicon)
     c_value = _choose_c(features, targets, present, single_label)

@@ -19,8 +19,16 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.errors import ModelError
+
 # Caps keep a classifier trained on long texts (whole articles) to a few MB on disk.
-WORD_OPTIONS: dict[str, Any] = {"analyzer": "word", "ngram_range": (1, 2), "max_features": 20000}
+# Words of one letter or digit count too, so that any text with a word has a word feature.
+WORD_OPTIONS: dict[str, Any] = {
+    "analyzer": "word",
+    "ngram_range": (1, 2),
+    "max_features": 20000,
+    "token_pattern": r"(?u)\b\w+\b",
+}
 CHAR_OPTIONS: dict[str, Any] = {"analyzer": "char_wb", "ngram_range": (2, 5), "max_features": 50000}
 BLOCKS = {"word": WORD_OPTIONS, "char": CHAR_OPTIONS}
 
@@ -63,11 +71,20 @@ class Lexicon:
 
 
 def fit_lexicon(texts: Sequence[str]) -> Lexicon:
-    """Learn the n-gram vocabularies and their idf from training texts."""
+    """Learn the n-gram vocabularies and their idf from training texts.
+
+    Raises:
+        ModelError: When the texts hold no word at all.
+    """
     terms, idf = {}, {}
     for name, options in BLOCKS.items():
         vectorizer = _make_vectorizer(options)
-        vectorizer.fit(list(texts))
+        try:
+            vectorizer.fit(list(texts))
+        except ValueError as exc:  # an empty vocabulary
+            raise ModelError(
+                f"the training texts give no {name} n-grams ({exc}); label texts with words in them"
+            ) from exc
         terms[name] = [str(term) for term in vectorizer.get_feature_names_out()]
         idf[name] = np.asarray(vectorizer.idf_, dtype=np.float64)
     return Lexicon(terms, idf)

@@ -236,3 +236,9 @@ def test_the_detector_gives_its_classifier_the_sentences() -> None:
     scores = detector.score(texts, vectors)
     assert np.allclose(scores.probs, model.predict_proba(vectors, texts), atol=1e-5)
     assert [scores.top(i) for i in range(3)] == [frames[0], frames[1], frames[2]]
+
+
+def test_texts_without_words_fail_with_a_model_error() -> None:
+    vectors, _, labels = noisy_headlines(n=6)
+    with pytest.raises(ModelError, match="no word n-grams"):
+        lexical_model(vectors, ["?!"] * 6, labels)
