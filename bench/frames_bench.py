@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/frames_bench.py gvfc        # GVFC headlines, 5-fold CV of frames train
     .venv/bin/python bench/frames_bench.py climate     # narrative frames (multi-label), 5-fold CV
+    .venv/bin/python bench/frames_bench.py gvfc --embeddings-only   # without n-gram features
     .venv/bin/python bench/frames_bench.py frac        # untrained policy_frames on FrAC sentences
     .venv/bin/python bench/frames_bench.py throughput  # scoring with stored embeddings, AllSides
 
@@ -88,8 +89,16 @@ def _report(
         cache.parent.mkdir(exist_ok=True)
         np.save(cache, vectors)
     start = time.perf_counter()
+    lexical = "--embeddings-only" not in sys.argv[2:]
     predicted, proba = cross_validate(
-        vectors, labels, frame_ids, folds=5, single_label=single_label, seed=0
+        vectors,
+        labels,
+        frame_ids,
+        folds=5,
+        single_label=single_label,
+        seed=0,
+        texts=texts,
+        lexical=lexical,
     )
     print(f"5-fold cross-validation in {time.perf_counter() - start:.1f} s")
     report = evaluate(frame_ids, label_matrix(labels, frame_ids), predicted, proba)

@@ -127,7 +127,7 @@ class FrameDetector:
         """Score sentences.
 
         Args:
-            texts: The sentences (for cues).
+            texts: The sentences (for cues, and for a classifier's n-gram features).
             vectors: Their embeddings, one row per sentence, from :attr:`embedding_model`.
             evidence: Their cue evidence when the caller has matched cues already.
 
@@ -136,7 +136,7 @@ class FrameDetector:
         """
         vectors = np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
         if self.classifier is not None:
-            logits = _logit(self.classifier.predict_proba(vectors))
+            logits = _logit(self.classifier.predict_proba(vectors, texts))
             thresholds = self.classifier.thresholds
             base = "classifier"
         else:

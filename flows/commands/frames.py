@@ -48,6 +48,13 @@ CodebookOption = Annotated[
 LabelsOption = Annotated[
     Path, typer.Option("--labels", "-l", help="CSV with columns text and labels (ids split by ;).")
 ]
+EmbeddingsOnlyOption = Annotated[
+    bool,
+    typer.Option(
+        "--embeddings-only",
+        help="Train on the sentence embeddings alone, without word and character n-grams.",
+    ),
+]
 
 
 def _optional_settings(study: Path | None) -> Settings | None:
@@ -163,12 +170,14 @@ def _detector(book: Codebook, settings: Settings | None) -> Any:
 def train(
     labels: LabelsOption,
     codebook: CodebookOption = None,
+    embeddings_only: EmbeddingsOnlyOption = False,
     study: StudyOption = None,
 ) -> None:
     """Train a classifier on labelled sentences and store it beside the study's codebook.
 
-    Texts with one frame each train a single-label classifier; texts with several, a multi-label
-    one. Detection (framewatch analyze, frames classify) then uses it for that codebook version.
+    The classifier reads each sentence's embedding and its word and character n-grams
+    (--embeddings-only: the embedding alone). Texts with one frame each train a single-label
+    classifier; texts with several, a multi-label one. Detection (framewatch analyze, frames classify) then uses it for that codebook version.
 
     [bold]Example:[/bold] framewatch frames train --codebook ai_distillation --labels coded.csv
     """
@@ -183,6 +192,8 @@ def train(
         single_label=labelled.single_label,
         codebook_ref=book.ref,
         embedding_model=embedder.model_id,
+        texts=labelled.texts,
+        lexical=not embeddings_only,
     )
     weights, info = classifier_paths(classifier_folder(settings), book.id, book.version)
     save_classifier(model, weights, info)
@@ -205,6 +216,7 @@ def evaluate_(
         Path | None,
         typer.Option("--train", help="Train on this labels file, evaluate on --labels."),
     ] = None,
+    embeddings_only: EmbeddingsOnlyOption = False,
     study: StudyOption = None,
 ) -> None:
     """Per-frame precision, recall and F1, macro-F1 and a confusion table.
@@ -218,11 +230,13 @@ def evaluate_(
         raise UsageError("use either --cv K or --train FILE, not both")
     if cv == 1 or cv < 0:
         raise UsageError("--cv needs at least 2 folds, e.g. --cv 5")
+    if embeddings_only and not (cv or train_file):
+        raise UsageError("--embeddings-only applies to training: add --cv K or --train FILE")
     settings = _optional_settings(study)
     book = _codebook(codebook, settings)
     labelled = read_labels(labels, book.frame_ids)
     gold = label_matrix(labelled.labels, book.frame_ids)
-    predicted, proba = _predictions(book, settings, labelled, cv, train_file)
+    predicted, proba = _predictions(book, settings, labelled, cv, train_file, not embeddings_only)
     report = evaluate(book.frame_ids, gold, predicted, proba)
     for line in format_report(report):
         console.print(line, highlight=False, markup=False)
@@ -234,12 +248,19 @@ def _predictions(
     labelled: LabelledSet,
     cv: int,
     train_file: Path | None,
+    lexical: bool,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Predictions to evaluate: cross-validated, from a model trained on --train, or as stands."""
     if cv:
         vectors = _embedder(settings).embed(labelled.texts)
         return cross_validate(
-            vectors, labelled.labels, book.frame_ids, folds=cv, single_label=labelled.single_label
+            vectors,
+            labelled.labels,
+            book.frame_ids,
+            folds=cv,
+            single_label=labelled.single_label,
+            texts=labelled.texts,
+            lexical=lexical,
         )
     if train_file is not None:
         training = read_labels(train_file, book.frame_ids)
@@ -251,10 +272,12 @@ def _predictions(
             single_label=training.single_label,
             codebook_ref=book.ref,
             embedding_model=embedder.model_id,
+            texts=training.texts,
+            lexical=lexical,
         )
         from models.classifier import decide
 
-        proba = model.predict_proba(embedder.embed(labelled.texts))
+        proba = model.predict_proba(embedder.embed(labelled.texts), labelled.texts)
         return decide(proba, model.thresholds, model.single_label), proba
     detector = _detector(book, settings)
     scores = detector.score(labelled.texts, detector.embedder.embed(labelled.texts))

@@ -116,6 +116,11 @@ def test_train_stores_a_classifier_that_classify_and_evaluate_use(study: Path) -
     result = runner.invoke(app, ["frames", "evaluate", "--labels", "labels.csv", "--cv", "2"])
     assert result.exit_code == 0, result.output
     assert "accuracy" in result.output
+    info = study / "data" / "codebooks" / "ai_distillation.v1.classifier.json"
+    assert json.loads(info.read_text(encoding="utf-8"))["features"] == ["embedding", "word", "char"]
+    result = runner.invoke(app, ["frames", "train", "--labels", "labels.csv", "--embeddings-only"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(info.read_text(encoding="utf-8"))["features"] == ["embedding"]
 
 
 @pytest.mark.parametrize(
@@ -139,3 +144,8 @@ def test_evaluate_rejects_both_cv_and_train(study: Path) -> None:
         app, ["frames", "evaluate", "--labels", "x.csv", "--cv", "5", "--train", "y.csv"]
     )
     assert result.exit_code == 2 and "either --cv K or --train FILE" in result.output
+
+
+def test_evaluate_rejects_embeddings_only_without_training(study: Path) -> None:
+    result = runner.invoke(app, ["frames", "evaluate", "--labels", "x.csv", "--embeddings-only"])
+    assert result.exit_code == 2 and "add --cv K or --train FILE" in result.output
