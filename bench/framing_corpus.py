@@ -189,7 +189,6 @@ def render(r: dict[str, Any]) -> str:
         "",
         "The screen saves little on `policy_frames`: fifteen generic frames flag about half of all "
         "news sentences, and to keep 98% of them a linear screen on static vectors must pass 90%. "
-        "On a topical codebook such as `ai_distillation` over an unrelated corpus it drops far more. "
         "Most of the gain over the torch baseline of issue 5 (about 11 minutes for these sentence "
         "embeddings) comes from the int8 ONNX backend and from matching cues on the tokenizer alone. "
         "When the two load averages differ, the speed-up is skewed by the load: the work saved is the "
