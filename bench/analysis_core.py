@@ -332,7 +332,7 @@ def render(r: dict[str, Any], n: int) -> str:
         "",
         "| topics (all articles) | NMI | ARI | topics | outliers |",
         "|---|---|---|---|---|",
-        f"| framewatch (PCA 20 + k-means, k by silhouette) | {q['nmi']} | {q['ari']} | "
+        f"| framewatch (PCA 50 + k-means, k by silhouette on 20 components) | {q['nmi']} | {q['ari']} | "
         f"{q['topics']} | {q['outliers']} |",
         f"| BERTopic default (UMAP + HDBSCAN) on title + text | {naive_['bertopic_nmi']} | "
         f"{naive_['bertopic_ari']} | | {naive_['bertopic_outliers']} |",

@@ -26,7 +26,9 @@ from typing import Any
 import numpy as np
 
 # Measured on AllSides (2,949 articles, 12 labelled topics): 10 components gave NMI 0.81, 20 gave 0.83.
-PCA_COMPONENTS = 20
+PCA_COMPONENTS = 50  # what k-means clusters on
+SELECT_COMPONENTS = 20  # what the number of topics is chosen on
+FINAL_STARTS = 5
 MERGE_SIMILARITY = 0.7
 # Outliers closer than this to a topic join it (0.2 left 5 of 2,949 AllSides articles outside).
 OUTLIER_SIMILARITY = 0.2
@@ -71,7 +73,7 @@ class TopicModel:
             The model, each document's topic id (-1 for outliers that fit no topic) and the fitted
             BERTopic object (to save).
         """
-        bertopic = _bertopic(seed, min_topic_size, len(docs))
+        bertopic = _bertopic(seed, min_topic_size, min(embeddings.shape))
         topics = np.asarray(bertopic.fit_transform(docs, embeddings)[0])
         ids = sorted(int(t) for t in set(topics.tolist()) if t != -1)
         vectors = _centroids(embeddings, topics, ids)
@@ -110,7 +112,7 @@ class TopicModel:
         if len(docs) < 2 * min_topic_size:
             return self, []
         # The ill-fitting documents may hold just one new theme: let HDBSCAN return one cluster.
-        fresh = _bertopic(seed, min_topic_size, len(docs), single=True)
+        fresh = _bertopic(seed, min_topic_size, min(embeddings.shape), single=True)
         topics = np.asarray(fresh.fit_transform(docs, embeddings)[0])
         ids = sorted(int(t) for t in set(topics.tolist()) if t != -1)
         if not ids:
@@ -171,26 +173,33 @@ class SilhouetteKMeans:
         self._model: Any = None
 
     def fit(self, x: np.ndarray, y: Any = None) -> SilhouetteKMeans:
-        """Cluster the (reduced) document vectors."""
+        """Cluster the (reduced) document vectors.
+
+        k is chosen on the first :data:`SELECT_COMPONENTS` PCA components (a single k-means run per
+        k, scored by silhouette); the final k-means then runs on all the components it is given,
+        with several starts. On AllSides that choice of k was the steadier one, and the final fit
+        on more components matched the labelled topics better (NMI 0.831 against 0.819).
+        """
         from sklearn.cluster import KMeans
         from sklearn.metrics import silhouette_score
 
-        unit = _normalise(np.asarray(x, dtype=np.float32))
-        best: tuple[float, Any] | None = None
+        full = _normalise(np.asarray(x, dtype=np.float32))
+        unit = _normalise(full[:, :SELECT_COMPONENTS])
+        best: tuple[float, int] | None = None
         for k in range(2, max(2, min(self.max_topics, len(unit) // self.min_topic_size)) + 1):
-            model = KMeans(k, random_state=self.seed, n_init=1).fit(unit)
+            labels = KMeans(k, random_state=self.seed, n_init=1).fit(unit).labels_
             score = silhouette_score(
                 unit,
-                model.labels_,
+                labels,
                 metric="cosine",
                 sample_size=min(len(unit), 1000),
                 random_state=self.seed,
             )
             if best is None or score > best[0]:
-                best = (float(score), model)
+                best = (float(score), k)
         if best is None:
             raise ValueError("SilhouetteKMeans needs at least two documents")
-        self._model = best[1]
+        self._model = KMeans(best[1], random_state=self.seed, n_init=FINAL_STARTS).fit(full)
         self.labels_ = np.asarray(self._model.labels_)
         return self
 
@@ -201,6 +210,8 @@ class SilhouetteKMeans:
 
 def _bertopic(seed: int, min_topic_size: int, size: int, *, single: bool = False) -> Any:
     """BERTopic with PCA; k-means by silhouette, or HDBSCAN (``single``) for new themes.
+
+    ``size`` is the smaller of the number of documents and of dimensions (it bounds PCA).
 
     New themes are looked for among a few ill-fitting documents that may form one cluster or none,
     which HDBSCAN with ``allow_single_cluster`` expresses and k-means cannot.
@@ -217,7 +228,9 @@ def _bertopic(seed: int, min_topic_size: int, size: int, *, single: bool = False
     )
     return BERTopic(
         umap_model=PCA(
-            n_components=min(PCA_COMPONENTS, size - 1), random_state=seed, svd_solver="full"
+            n_components=min(SELECT_COMPONENTS if single else PCA_COMPONENTS, size - 1),
+            random_state=seed,
+            svd_solver="full",
         ),
         hdbscan_model=clusters,
         vectorizer_model=CountVectorizer(stop_words="english"),
