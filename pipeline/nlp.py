@@ -104,7 +104,11 @@ def analyse_documents(
 
 def nlp_workers(settings: Settings) -> int:
     """Processes for the NLP stage: ``[analysis] nlp_workers``, or one per core when 0."""
-    return settings.analysis.nlp_workers or len(os.sched_getaffinity(0))
+    if settings.analysis.nlp_workers:
+        return settings.analysis.nlp_workers
+    if hasattr(os, "sched_getaffinity"):  # the cores this process may use (Linux)
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _on_processes(
