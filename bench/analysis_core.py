@@ -72,8 +72,13 @@ def add_rows(settings: Any, rows: list[dict[str, Any]], path: Path) -> None:
 def run_core(settings: Any, cache: Path) -> dict[str, Any]:
     """Run the core stages in a fresh process (cold start, own peak memory); its JSON report."""
     _share_model_cache(settings, cache)
+    return run_child("bench.analysis_core", settings)
+
+
+def run_child(module: str, settings: Any) -> dict[str, Any]:
+    """Run ``python -m MODULE --run STUDY`` (a cold start with its own peak memory); its report."""
     out = subprocess.run(
-        [sys.executable, "-m", "bench.analysis_core", "--run", str(settings.source)],
+        [sys.executable, "-m", module, "--run", str(settings.source)],
         check=True,
         capture_output=True,
         text=True,
@@ -81,8 +86,8 @@ def run_core(settings: Any, cache: Path) -> dict[str, Any]:
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
-def run_in_process(study_file: Path) -> dict[str, Any]:
-    """The body of ``--run``: time the core stages, model loading and imports included."""
+def run_in_process(study_file: Path, stages: list[str] = STAGES) -> dict[str, Any]:
+    """The body of ``--run``: time the stages, model loading and imports included."""
     start = time.perf_counter()
     from flows.analyze import run_stages
     from pipeline.config import load_settings
@@ -91,7 +96,7 @@ def run_in_process(study_file: Path) -> dict[str, Any]:
     settings = load_settings(study_file)
     with PeakMemory() as memory:
         con = connect(settings.database_path)
-        results = run_stages(con, settings, STAGES)
+        results = run_stages(con, settings, stages)
         con.close()
     return {
         "seconds": round(time.perf_counter() - start, 1),

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,12 +25,12 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import numpy as np
 
-from bench.analysis_core import CORPUS, add_rows, peak_mib
-from bench.memory import PeakMemory
+from bench.analysis_core import CORPUS, add_rows, run_child, run_in_process
 from bench.results import write_section
 from models.screen import SAMPLE
 
 BASELINE_SHARE = 0.2
+FRAMING_STAGES = ["embed_sentences", "frames"]
 
 
 def make_study(folder: Path, rows: list[dict[str, Any]], *, screen: bool) -> Any:
@@ -58,33 +57,7 @@ def make_study(folder: Path, rows: list[dict[str, Any]], *, screen: bool) -> Any
 
 def run_framing(settings: Any) -> dict[str, Any]:
     """``embed_sentences`` + ``frames`` in a fresh process; its JSON report."""
-    out = subprocess.run(
-        [sys.executable, "-m", "bench.framing_corpus", "--run", str(settings.source)],
-        check=True,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "FRAMEWATCH_MODEL_CACHE": os.environ["FRAMEWATCH_MODEL_CACHE"]},
-    )
-    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
-
-
-def run_in_process(study_file: Path) -> dict[str, Any]:
-    """The body of ``--run``."""
-    start = time.perf_counter()
-    from flows.analyze import run_stages
-    from pipeline.config import load_settings
-    from pipeline.store import connect
-
-    settings = load_settings(study_file)
-    with PeakMemory() as memory:
-        con = connect(settings.database_path)
-        results = run_stages(con, settings, ["embed_sentences", "frames"])
-        con.close()
-    return {
-        "seconds": round(time.perf_counter() - start, 1),
-        "peak_mib": round(max(memory.peak_mib, peak_mib())),
-        "stages": {r.name: {"seconds": r.seconds, **r.counts} for r in results},
-    }
+    return run_child("bench.framing_corpus", settings)
 
 
 def mentions(settings: Any, doc_ids: list[str]) -> set[tuple[str, int, str]]:
@@ -119,7 +92,7 @@ def one_offs(cache: Path) -> dict[str, float]:
 def main() -> None:
     """Run both sides and write the RESULTS.md section."""
     if len(sys.argv) > 2 and sys.argv[1] == "--run":
-        print(json.dumps(run_in_process(Path(sys.argv[2]))))
+        print(json.dumps(run_in_process(Path(sys.argv[2]), FRAMING_STAGES)))
         return
     if not CORPUS.exists():
         sys.exit(f"{CORPUS} is absent: the shared real-data folder is not on this machine")

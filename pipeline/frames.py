@@ -100,9 +100,8 @@ def prepare_screen(
     if missing < analysis.screen_min_sentences:
         return None
     from models.static_embedder import StaticEmbedder
-    from pipeline.embed import model_cache
 
-    static = StaticEmbedder(settings.models.embedding, model_cache(settings))
+    static = StaticEmbedder(settings.models.embedding, embed.model_cache(settings))
     path = screen_path(settings, detector)
     fit = load_fit(path)
     if fit is None:
