@@ -156,9 +156,8 @@ def render(r: dict[str, Any]) -> str:
         f"On the baseline's articles the screened run found {a['screened_mentions']:,} of the "
         f"baseline's {a['baseline_mentions']:,} mentions: recall {a['recall']:.1%}, precision "
         f"{a['precision']:.1%}. A sentence the screen keeps is scored by the same full model; the "
-        "mentions that differ both ways come from the int8 backend, whose activations are quantised "
-        "per batch, so a sentence embedded in another batch moves by a hair and a score right at a "
-        "threshold can flip.",
+        "mentions that differ both ways come from sentences whose cue or score sits right at a "
+        "threshold.",
         "",
         "The screen saves little on `policy_frames`: fifteen generic frames flag about half of all "
         "news sentences, and to keep 98% of them a linear screen on static vectors must pass 90%. "

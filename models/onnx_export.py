@@ -1,10 +1,20 @@
 """Faster embedding backends: an ONNX export of the sentence-transformers model, fp32 and int8.
 
 The transformer is exported once with ``torch.onnx.export`` and quantised with onnxruntime's dynamic
-per-channel QInt8; the mean pooling and normalisation that sentence-transformers does are done here
-in numpy. On export both variants are compared with the torch vectors on a fixed calibration set and
-timed; the figures go into ``meta.json`` beside the files, and ``auto`` picks the fastest variant whose
-mean cosine to torch is at least :data:`MIN_AGREEMENT`. The files live in a cache folder (the study's
+per-channel QInt8 weights; the mean pooling and normalisation that sentence-transformers does are done
+here in numpy.
+
+onnxruntime's dynamic quantisation gives the activations one scale per *tensor*: the whole batch,
+padding included. A text's int8 vector then depends on the texts it was batched with (by up to 0.04
+per component here), so a resumed or incremental run stores other vectors than a run from nothing.
+:func:`per_token_activations` rewrites the quantised graph so that every token's activations get
+their own scale (symmetric, zero point 128): a text's vector depends on the text alone, and it agrees
+better with torch (mean cosine 0.997 against 0.992 on the calibration set).
+
+On export each variant is compared with the torch vectors on a fixed calibration set, checked for
+batch invariance (each text alone against the same text in a padded batch) and timed; the figures go
+into ``meta.json`` beside the files, and ``auto`` picks the fastest batch-invariant variant whose mean
+cosine to torch is at least :data:`MIN_AGREEMENT`. The files live in a cache folder (the study's
 ``data/models``), never in git.
 """
 
@@ -23,7 +33,11 @@ import numpy as np
 from pipeline.errors import ModelError
 
 MIN_AGREEMENT = 0.99
-EXPORT_VERSION = 1
+MAX_BATCH_DRIFT = 1e-4
+EXPORT_VERSION = 2
+# Fuses MatMulInteger with its rescaling on the assumption of one activation scale per tensor, which
+# gives wrong vectors with the per-token scales of :func:`per_token_activations`.
+_DISABLED_OPTIMIZERS = ["MatMulIntegerToFloatFusion"]
 _SUBJECTS = ("The company", "A spokesperson for the lab", "Critics", "The senator", "Researchers")
 _CLAIMS = (
     "said the rival had copied its model by distilling millions of answers",
@@ -54,6 +68,7 @@ class Variant:
     agreement: float
     min_agreement: float
     texts_per_second: float
+    batch_drift: float
 
 
 class OnnxEncoder:
@@ -67,7 +82,10 @@ class OnnxEncoder:
         options.intra_op_num_threads = os.cpu_count() or 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self._session = ort.InferenceSession(
-            str(onnx_path), options, providers=["CPUExecutionProvider"]
+            str(onnx_path),
+            options,
+            providers=["CPUExecutionProvider"],
+            disabled_optimizers=_DISABLED_OPTIMIZERS,
         )
         self._inputs = {i.name for i in self._session.get_inputs()}
         config = json.loads((Path(onnx_path).parent / "meta.json").read_text(encoding="utf-8"))
@@ -118,10 +136,13 @@ def choose_variant(name: str, cache_dir: Path, backend: str) -> Variant | None:
 
 
 def pick_variant(variants: list[Variant], backend: str) -> Variant | None:
-    """The named variant, or for ``auto`` the fastest that agrees with torch (None: use torch)."""
+    """The named variant, or for ``auto`` the fastest batch-invariant one that agrees with torch
+    (None: use torch)."""
     if backend != "auto":
         return next(v for v in variants if v.backend == backend)
-    agreeing = [v for v in variants if v.agreement >= MIN_AGREEMENT]
+    agreeing = [
+        v for v in variants if v.agreement >= MIN_AGREEMENT and v.batch_drift <= MAX_BATCH_DRIFT
+    ]
     return max(agreeing, key=lambda v: v.texts_per_second) if agreeing else None
 
 
@@ -134,7 +155,14 @@ def load_variants(folder: Path) -> list[Variant]:
     if meta.get("export_version") != EXPORT_VERSION:
         return []
     return [
-        Variant(v["backend"], folder / v["file"], v["agreement"], v["min_agreement"], v["speed"])
+        Variant(
+            v["backend"],
+            folder / v["file"],
+            v["agreement"],
+            v["min_agreement"],
+            v["speed"],
+            v["batch_drift"],
+        )
         for v in meta["variants"]
         if (folder / v["file"]).exists()
     ]
@@ -168,13 +196,16 @@ def export_variants(name: str, cache_dir: Path) -> list[Variant]:
     meta["torch_speed"] = _speed(lambda t: model.encode(t, batch_size=32), texts)
     for backend, path in (("onnx", fp32), ("onnx-int8", int8)):
         encoder = OnnxEncoder(path, resolve_model_path(name))
-        cosines = (encoder.encode(texts, 32) * reference).sum(axis=1)
+        batched = encoder.encode(texts, 32)
+        alone = np.vstack([encoder.encode([text], 1) for text in texts])
+        cosines = (batched * reference).sum(axis=1)
         meta["variants"].append(
             {
                 "backend": backend,
                 "file": path.name,
                 "agreement": round(float(cosines.mean()), 5),
                 "min_agreement": round(float(cosines.min()), 5),
+                "batch_drift": float(np.abs(batched - alone).max()),
                 "speed": _speed(lambda t, e=encoder: e.encode(t, 32), texts),
             }
         )
@@ -232,3 +263,60 @@ def _quantize(source: Path, target: Path) -> None:
 
     # Per-channel weights: per-tensor QInt8 drifted to cosine ~0.97 on this model.
     quantize_dynamic(str(source), str(target), per_channel=True, weight_type=QuantType.QInt8)
+    per_token_activations(target)
+
+
+def per_token_activations(path: Path) -> int:
+    """Give each token's activations their own int8 scale in a dynamically quantised model.
+
+    Every ``DynamicQuantizeLinear`` (one scale and zero point for the whole tensor) is replaced by
+    ops that compute, per row of its last axis, ``scale = max(|x|) / 127`` and
+    ``q = clip(round(x / scale) + 128, 0, 255)`` as uint8 with the scalar zero point 128, which is
+    what ``MatMulInteger`` accepts. The ``scale`` output keeps its name and now has shape
+    ``(..., 1)``; the ``Mul`` that rescales the integer product broadcasts it over the columns.
+
+    Returns:
+        How many quantisation nodes were replaced.
+    """
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    model = onnx.load(str(path))
+    graph = model.graph
+    constants: dict[str, np.ndarray] = {
+        "per_token_eps": np.array(1e-8, np.float32),
+        "per_token_127": np.array(127.0, np.float32),
+        "per_token_128": np.array(128.0, np.float32),
+        "per_token_0": np.array(0.0, np.float32),
+        "per_token_255": np.array(255.0, np.float32),
+        "per_token_zero_point": np.array(128, np.uint8),
+    }
+    graph.initializer.extend(numpy_helper.from_array(v, k) for k, v in constants.items())
+    nodes, replaced = [], 0
+    for node in graph.node:
+        if node.op_type != "DynamicQuantizeLinear":
+            nodes.append(node)
+            continue
+        replaced += 1
+        (x,), (quantized, scale, zero_point), p = node.input, node.output, f"{node.name}/per_token"
+        ops: list[tuple[str, list[str], str, dict[str, Any]]] = [
+            ("Abs", [x], f"{p}/abs", {}),
+            ("ReduceMax", [f"{p}/abs"], f"{p}/max", {"axes": [-1], "keepdims": 1}),
+            ("Max", [f"{p}/max", "per_token_eps"], f"{p}/max_eps", {}),
+            ("Div", [f"{p}/max_eps", "per_token_127"], scale, {}),
+            ("Div", [x, scale], f"{p}/scaled", {}),
+            ("Round", [f"{p}/scaled"], f"{p}/rounded", {}),
+            ("Add", [f"{p}/rounded", "per_token_128"], f"{p}/shifted", {}),
+            ("Clip", [f"{p}/shifted", "per_token_0", "per_token_255"], f"{p}/clipped", {}),
+            ("Cast", [f"{p}/clipped"], quantized, {"to": TensorProto.UINT8}),
+            ("Identity", ["per_token_zero_point"], zero_point, {}),
+        ]
+        nodes += [
+            helper.make_node(op, inputs, [output], name=f"{output}/{op}", **attrs)
+            for op, inputs, output, attrs in ops
+        ]
+    del graph.node[:]
+    graph.node.extend(nodes)
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+    return replaced
