@@ -1,21 +1,21 @@
 """Faster embedding backends: an ONNX export of the sentence-transformers model, fp32 and int8.
 
 The transformer is exported once with ``torch.onnx.export`` and quantised with onnxruntime's dynamic
-per-channel QInt8 weights; the mean pooling and normalisation that sentence-transformers does are done
-here in numpy.
+per-channel QInt8 weights; the mean pooling and normalisation that sentence-transformers does are
+done here in numpy.
 
 onnxruntime's dynamic quantisation gives the activations one scale per *tensor*: the whole batch,
 padding included. A text's int8 vector then depends on the texts it was batched with (by up to 0.04
 per component here), so a resumed or incremental run stores other vectors than a run from nothing.
 :func:`per_token_activations` rewrites the quantised graph so that every token's activations get
-their own scale (symmetric, zero point 128): a text's vector depends on the text alone, and it agrees
-better with torch (mean cosine 0.997 against 0.992 on the calibration set).
+their own scale (symmetric, zero point 128): a text's vector depends on the text alone, and it
+agrees better with torch (mean cosine 0.997 against 0.992 on the calibration set).
 
 On export each variant is compared with the torch vectors on a fixed calibration set, checked for
 batch invariance (each text alone against the same text in a padded batch) and timed; the figures go
-into ``meta.json`` beside the files, and ``auto`` picks the fastest batch-invariant variant whose mean
-cosine to torch is at least :data:`MIN_AGREEMENT`. The files live in a cache folder (the study's
-``data/models``), never in git.
+into ``meta.json`` beside the files, and ``auto`` picks the fastest batch-invariant variant whose
+mean cosine to torch is at least :data:`MIN_AGREEMENT`. The files live in a cache folder (the
+study's ``data/models``), never in git.
 """
 
 from __future__ import annotations
