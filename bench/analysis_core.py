@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -39,6 +40,7 @@ CORPUS = (
     Path(__file__).resolve().parents[2]
     / "shared/data/allsides_article_bias/subset_12topics_3000.jsonl"
 )
+INCREMENT_TRIES = 3  # the +10% step is timed on this many copies of the grown study
 STAGES = ["nlp", "embed_documents", "topics"]
 
 
@@ -253,9 +255,21 @@ def grown_study(folder: Path, rows: list[dict[str, Any]], cache: Path) -> dict[s
     con = connect(settings.database_path, read_only=True)
     before = dict(con.execute("SELECT doc_id, topic_id FROM doc_topics").fetchall())
     con.close()
-    add_rows(settings, [rows[i] for i in sorted(order[cut:])], folder / "more.jsonl")
-    more = run_core(settings, cache)
-    print(json.dumps({"more": more}), flush=True)
+    # A 30-second run varies by about 10% from one try to the next: the +10% step runs on
+    # INCREMENT_TRIES copies of the grown study, and the median try is the one reported.
+    from pipeline.config import load_settings
+
+    tries = []
+    for n in range(INCREMENT_TRIES):
+        copy = folder.with_name(f"{folder.name}-try{n}")
+        shutil.copytree(folder, copy, symlinks=True)
+        grown = load_settings(copy / "study.toml")
+        add_rows(grown, [rows[i] for i in sorted(order[cut:])], copy / "more.jsonl")
+        tries.append((run_core(grown, cache), grown))
+        print(json.dumps({"more": tries[-1][0]}), flush=True)
+    tries.sort(key=lambda t: float(t[0]["seconds"]))
+    more, settings = tries[len(tries) // 2]
+    more = {**more, "tries": [t[0]["seconds"] for t in tries]}
     again = run_core(settings, cache)
     print(json.dumps({"again": again}), flush=True)
     report = {"first_docs": cut, "first": first, "more": more, "again": again}
@@ -324,8 +338,10 @@ def render(r: dict[str, Any], n: int) -> str:
         f"| **speed-up** | **{naive_s / whole['seconds']:.1f}x** | |",
         f"| grown study: first run on {g['first_docs']:,} articles (90%) | {g['first']['seconds']} | |",
         f"| +10% ({n - g['first_docs']} new articles) | {g['more']['seconds']} | "
-        f"{g['more']['seconds'] / g['first']['seconds']:.2f} of the first run; topics added "
-        f"{g['more']['stages']['topics']['topics_added']} |",
+        f"{g['more']['seconds'] / g['first']['seconds']:.2f} of the first run (median of "
+        f"{len(g['more'].get('tries', [0]))} tries: "
+        f"{', '.join(str(t) for t in g['more'].get('tries', [g['more']['seconds']]))} s); "
+        f"topics added {g['more']['stages']['topics']['topics_added']} |",
         f"| again, nothing new | {g['again']['seconds']} | embedded "
         f"{g['again']['stages']['embed_documents']['embedded']}, documents analysed "
         f"{g['again']['stages']['nlp'].get('documents', 0)} |",
@@ -359,8 +375,9 @@ def render(r: dict[str, Any], n: int) -> str:
                 ("at least 90% keep their topic", g["stored_kept"] >= 0.9),
             )
         )
-        + ". Times vary by about 10% from run to run on this machine (182 s and 204 s for the "
-        "whole analysis in two idle runs an hour apart).",
+        + ". Times vary by 10–15% from run to run on this machine (150 s and 168 s for the "
+        "whole analysis in two idle runs half an hour apart on 2026-12-01; the first run in a new "
+        "virtual environment pays about 30 s more, for numba's cache, in the topics stage).",
     ]
     return "\n".join(lines)
 
