@@ -259,12 +259,13 @@ def grown_study(folder: Path, rows: list[dict[str, Any]], cache: Path) -> dict[s
     # INCREMENT_TRIES copies of the grown study, and the median try is the one reported.
     from pipeline.config import load_settings
 
+    new_rows = [rows[i] for i in sorted(order[cut:])]
     tries = []
     for n in range(INCREMENT_TRIES):
         copy = folder.with_name(f"{folder.name}-try{n}")
         shutil.copytree(folder, copy, symlinks=True)
         grown = load_settings(copy / "study.toml")
-        add_rows(grown, [rows[i] for i in sorted(order[cut:])], copy / "more.jsonl")
+        add_rows(grown, new_rows, copy / "more.jsonl")
         tries.append((run_core(grown, cache), grown))
         print(json.dumps({"more": tries[-1][0]}), flush=True)
     tries.sort(key=lambda t: float(t[0]["seconds"]))

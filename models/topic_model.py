@@ -181,8 +181,9 @@ class SilhouetteKMeans:
 
         k is chosen on the first :data:`SELECT_COMPONENTS` PCA components (the best of
         :data:`SELECT_STARTS` k-means runs per k, scored by silhouette); the final k-means then
-        runs on all the components it is given, with several starts. On AllSides that choice of k was the steadier one, and the final fit
-        on more components matched the labelled topics better (NMI 0.831 against 0.819).
+        runs on all the components it is given, with several starts. On AllSides that choice of k
+        was the steadier one, and the final fit on more components matched the labelled topics
+        better (NMI 0.831 against 0.819).
         """
         from sklearn.cluster import KMeans
         from sklearn.metrics import silhouette_score
