@@ -1,6 +1,6 @@
 """Faster embedding backends: an ONNX export of the sentence-transformers model, fp32 and int8.
 
-The transformer is exported once with ``torch.onnx.export`` and quantised with onnxruntime's dynamic
+The transformer is exported once with ``torch.onnx.export`` (eager attention) and quantised with onnxruntime's dynamic
 per-channel QInt8 weights; the mean pooling and normalisation that sentence-transformers does are
 done here in numpy.
 
@@ -34,7 +34,7 @@ from pipeline.errors import ModelError
 
 MIN_AGREEMENT = 0.99
 MAX_BATCH_DRIFT = 1e-4
-EXPORT_VERSION = 2
+EXPORT_VERSION = 3
 # Fuses MatMulInteger with its rescaling on the assumption of one activation scale per tensor, which
 # gives wrong vectors with the per-token scales of :func:`per_token_activations`.
 _DISABLED_OPTIMIZERS = ["MatMulIntegerToFloatFusion"]
@@ -224,6 +224,11 @@ def _export_transformer(model: Any, path: Path) -> None:
     import torch
 
     transformer = model[0].auto_model.eval()
+    # Eager attention adds the mask to the scores; the default (sdpa) exports as a masked softmax
+    # with an IsNaN/Where pass over every attention matrix, about a sixth of the run time here.
+    before = getattr(transformer.config, "_attn_implementation", None)
+    if before and hasattr(transformer, "set_attn_implementation"):
+        transformer.set_attn_implementation("eager")
 
     class _Keywords(torch.nn.Module):
         # transformers 5 changed the positional order of the inputs: pass them by name.
@@ -256,6 +261,8 @@ def _export_transformer(model: Any, path: Path) -> None:
             opset_version=17,
             dynamo=False,
         )
+    if before and hasattr(transformer, "set_attn_implementation"):
+        transformer.set_attn_implementation(before)
 
 
 def _quantize(source: Path, target: Path) -> None:
@@ -270,10 +277,13 @@ def per_token_activations(path: Path) -> int:
     """Give each token's activations their own int8 scale in a dynamically quantised model.
 
     Every ``DynamicQuantizeLinear`` (one scale and zero point for the whole tensor) is replaced by
-    ops that compute, per row of its last axis, ``scale = max(|x|) / 127`` and
-    ``q = clip(round(x / scale) + 128, 0, 255)`` as uint8 with the scalar zero point 128, which is
-    what ``MatMulInteger`` accepts. The ``scale`` output keeps its name and now has shape
-    ``(..., 1)``; the ``Mul`` that rescales the integer product broadcasts it over the columns.
+    ops that compute, per row of its last axis, ``scale = max(|x|) / 127`` and quantise the row
+    with ``QuantizeLinear`` along the rows (uint8, zero point 128; ``MatMulInteger`` takes the
+    scalar zero point 128). The rows are those of ``x`` flattened to two dimensions and shaped
+    back afterwards. One ``QuantizeLinear`` pass costs less than the divide, round, shift, clip and
+    cast it replaces (about a quarter more documents per second here), with the same integers.
+    The ``scale`` output keeps its name and has shape ``(..., 1)``; the ``Mul`` that rescales the
+    integer product broadcasts it over the columns.
 
     Returns:
         How many quantisation nodes were replaced.
@@ -286,9 +296,9 @@ def per_token_activations(path: Path) -> int:
     constants: dict[str, np.ndarray] = {
         "per_token_eps": np.array(1e-8, np.float32),
         "per_token_127": np.array(127.0, np.float32),
-        "per_token_128": np.array(128.0, np.float32),
         "per_token_0": np.array(0.0, np.float32),
-        "per_token_255": np.array(255.0, np.float32),
+        "per_token_128": np.array(128.0, np.float32),
+        "per_token_rows": np.array([-1], np.int64),
         "per_token_zero_point": np.array(128, np.uint8),
     }
     graph.initializer.extend(numpy_helper.from_array(v, k) for k, v in constants.items())
@@ -304,11 +314,22 @@ def per_token_activations(path: Path) -> int:
             ("ReduceMax", [f"{p}/abs"], f"{p}/max", {"axes": [-1], "keepdims": 1}),
             ("Max", [f"{p}/max", "per_token_eps"], f"{p}/max_eps", {}),
             ("Div", [f"{p}/max_eps", "per_token_127"], scale, {}),
-            ("Div", [x, scale], f"{p}/scaled", {}),
-            ("Round", [f"{p}/scaled"], f"{p}/rounded", {}),
-            ("Add", [f"{p}/rounded", "per_token_128"], f"{p}/shifted", {}),
-            ("Clip", [f"{p}/shifted", "per_token_0", "per_token_255"], f"{p}/clipped", {}),
-            ("Cast", [f"{p}/clipped"], quantized, {"to": TensorProto.UINT8}),
+            # QuantizeLinear takes one scale per row of a 2-D tensor, with a zero point as long.
+            ("Reshape", [scale, "per_token_rows"], f"{p}/row_scale", {}),
+            ("Mul", [f"{p}/row_scale", "per_token_0"], f"{p}/zeros", {}),
+            ("Add", [f"{p}/zeros", "per_token_128"], f"{p}/row_128", {}),
+            ("Cast", [f"{p}/row_128"], f"{p}/row_zero_point", {"to": TensorProto.UINT8}),
+            ("Shape", [x], f"{p}/shape", {}),
+            ("Shape", [x], f"{p}/columns", {"start": -1}),
+            ("Concat", ["per_token_rows", f"{p}/columns"], f"{p}/shape_2d", {"axis": 0}),
+            ("Reshape", [x, f"{p}/shape_2d"], f"{p}/rows", {}),
+            (
+                "QuantizeLinear",
+                [f"{p}/rows", f"{p}/row_scale", f"{p}/row_zero_point"],
+                f"{p}/quantized_rows",
+                {"axis": 0},
+            ),
+            ("Reshape", [f"{p}/quantized_rows", f"{p}/shape"], quantized, {}),
             ("Identity", ["per_token_zero_point"], zero_point, {}),
         ]
         nodes += [
