@@ -1,8 +1,8 @@
 """Faster embedding backends: an ONNX export of the sentence-transformers model, fp32 and int8.
 
-The transformer is exported once with ``torch.onnx.export`` (eager attention) and quantised with onnxruntime's dynamic
-per-channel QInt8 weights; the mean pooling and normalisation that sentence-transformers does are
-done here in numpy.
+The transformer is exported once with ``torch.onnx.export`` (eager attention) and quantised with
+onnxruntime's dynamic per-channel QInt8 weights; the mean pooling and normalisation that
+sentence-transformers does are done here in numpy.
 
 onnxruntime's dynamic quantisation gives the activations one scale per *tensor*: the whole batch,
 padding included. A text's int8 vector then depends on the texts it was batched with (by up to 0.04
