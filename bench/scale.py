@@ -6,7 +6,8 @@ AllSides articles when ../shared/data is present, else from the demo phrasebook)
 runs every analysis stage (nlp, document embeddings, topics, sentence embeddings, frames), then
 the export and the report, timing each stage and recording the child's peak memory. The crawl is
 measured separately (bench/crawl_speed.py); here documents arrive by import, which is what the
-crawl's ingest does with its feed files. Results go to bench/RESULTS.md under "Scale".
+crawl's ingest does with its feed files. Results go to bench/RESULTS.md under "Scale" (and the
+figures to bench/scale.json), rewritten after each size.
 
 Run: .venv/bin/python -m bench.scale --sizes 10000 30000
 """
@@ -31,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.results import write_section  # noqa: E402
 
+RESULTS_JSON = ROOT / "bench" / "scale.json"
 ALLSIDES = ROOT.parent / "shared" / "data" / "allsides_article_bias" / "subset_12topics_3000.jsonl"
 
 
@@ -164,12 +166,19 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as cache:
         one_offs = prepare_models(Path(cache))
-        rows = []
+        rows: list[Measured] = []
         for size in args.sizes:
             rows.append(measure(size, Path(cache)))
             print(json.dumps(asdict(rows[-1])), flush=True)
-    text = render(rows, one_offs)
-    write_section("Scale", text)
+            # Written after every size, so an hour-long series keeps what it has measured.
+            rows.sort(key=lambda row: row.size)
+            RESULTS_JSON.write_text(
+                json.dumps({"one_offs": one_offs, "rows": [asdict(r) for r in rows]}, indent=2)
+                + "\n",
+                encoding="utf-8",
+            )
+            text = render(rows, one_offs)
+            write_section("Scale", text)
     print(text)
 
 

@@ -183,7 +183,8 @@ def frame_sentences(
         screen: Lets only the sentences that may carry a frame reach the full model.
 
     Returns:
-        Counts of documents, sentences, newly embedded sentences, mentions and rebuttals written.
+        Counts of documents, sentences, newly embedded sentences (distinct texts), mentions and
+        rebuttals written.
     """
     register_frames(con, detector)
     counts = FramingCounts()
@@ -289,7 +290,7 @@ def _frame_batch(
         raise
     counts.documents += len(doc_ids)
     counts.sentences += len(table)
-    counts.embedded += int(new.sum())
+    counts.embedded += int(kept.loc[new, "text_hash"].nunique())
     counts.screened_out += int((~keep).sum())
     counts.mentions += len(mentions)
     counts.rebuttals += len(rebuttals)
@@ -331,7 +332,11 @@ def _vectors(table: pd.DataFrame, detector: FrameDetector, missing: np.ndarray) 
             [np.asarray(v, dtype=np.float32) for v in table["vector"][~missing]]
         )
     if missing.any():
-        vectors[missing] = embedder.embed(table["text"][missing].tolist())
+        # A sentence repeated in the batch (boilerplate, a quote carried by several outlets) is
+        # embedded once; its vector does not depend on its batch-mates, so this changes no vector.
+        first: dict[str, int] = {}
+        rows = [first.setdefault(text, len(first)) for text in table["text"][missing]]
+        vectors[missing] = embedder.embed(list(first))[rows]
     return vectors
 
 

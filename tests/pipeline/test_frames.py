@@ -97,6 +97,31 @@ def test_a_rerun_does_no_repeated_work_and_new_sentences_are_framed(
     assert scalar(db, "SELECT count(*) FROM frame_mentions WHERE doc_id = 'u_second'") == 1
 
 
+def test_a_sentence_repeated_in_a_batch_is_embedded_once(
+    db: duckdb.DuckDBPyConnection, distillation_detector: FrameDetector, monkeypatch: Any
+) -> None:
+    repeated = "The firm called it intellectual property theft."
+    add_document(db, "u_copy_a", [repeated, "Shares rose on Monday."])
+    add_document(db, "u_copy_b", [repeated])
+    embedder = distillation_detector.embedder
+    seen: list[str] = []
+    original = embedder.embed
+
+    def counting(texts: list[str]) -> np.ndarray:
+        seen.extend(texts)
+        return original(texts)
+
+    monkeypatch.setattr(embedder, "embed", counting)
+    counts = frame_sentences(db, distillation_detector)
+    assert seen.count(repeated) == 1 and len(seen) == len(set(seen)) == 7
+    assert counts.sentences == 8 and counts.embedded == 7
+    hits = db.execute(
+        "SELECT doc_id FROM frame_mentions WHERE doc_id LIKE 'u_copy_%' AND frame_id = 'theft' "
+        "ORDER BY doc_id"
+    ).fetchall()
+    assert hits == [("u_copy_a",), ("u_copy_b",)]
+
+
 def test_a_new_codebook_version_recomputes_only_the_framing_rows(
     db: duckdb.DuckDBPyConnection,
     distillation_detector: FrameDetector,
