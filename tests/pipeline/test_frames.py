@@ -109,7 +109,7 @@ def test_a_sentence_repeated_in_a_batch_is_embedded_once(
 
     def counting(texts: list[str]) -> np.ndarray:
         seen.extend(texts)
-        return original(texts)
+        return np.asarray(original(texts))
 
     monkeypatch.setattr(embedder, "embed", counting)
     counts = frame_sentences(db, distillation_detector)
