@@ -70,7 +70,8 @@ class Embedder:
     Attributes:
         name: The model name as given in the study.
         backend: The backend in use: torch, onnx or onnx-int8.
-        model_id: What stored vectors are keyed by (the model name and its backend).
+        model_id: What stored vectors are keyed by: the model name and its backend, for ONNX with
+            the export's vectors version (``all-MiniLM-L6-v2@onnx-int8.v3``).
         dimension: Length of each vector.
         agreement: Mean cosine to the torch vectors measured at export (1.0 for torch).
     """
@@ -92,6 +93,7 @@ class Embedder:
         self.agreement = 1.0
         self._torch: Any = None
         self._onnx: Any = None
+        tag = backend
         if backend != "torch":
             from models.onnx_export import OnnxEncoder, choose_variant
 
@@ -101,9 +103,10 @@ class Embedder:
             if variant is not None:
                 self._onnx = OnnxEncoder(variant.path, resolve_model_path(name))
                 backend, self.agreement = variant.backend, variant.agreement
+                tag = variant.model_tag
                 self.dimension = self._onnx.dimension
             else:
-                backend = "torch"
+                backend = tag = "torch"
         if backend == "torch":
             self._torch = load_sentence_transformer(name)
             dimension = self._torch.get_embedding_dimension()
@@ -111,7 +114,7 @@ class Embedder:
                 raise ModelError(f'embedding model "{name}" does not say its vector size')
             self.dimension = int(dimension)
         self.backend = backend
-        self.model_id = f"{name}@{backend}"
+        self.model_id = f"{name}@{tag}"
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Embed texts.

@@ -35,6 +35,11 @@ from pipeline.errors import ModelError
 MIN_AGREEMENT = 0.99
 MAX_BATCH_DRIFT = 1e-4
 EXPORT_VERSION = 3
+# Part of ``embeddings.model`` for the ONNX backends (``...@onnx-int8.v3``). Bump it with any export
+# change that moves the vectors: int8 vectors move by int8 noise (cosine ~0.997) even when only the
+# float graph before the rounding changes, and vectors of two exports must not be mixed in a study.
+# v1: stock dynamic int8 (batch-dependent); v2: per-token scales; v3: eager attention.
+VECTORS_VERSION = 3
 # Fuses MatMulInteger with its rescaling on the assumption of one activation scale per tensor, which
 # gives wrong vectors with the per-token scales of :func:`per_token_activations`.
 _DISABLED_OPTIMIZERS = ["MatMulIntegerToFloatFusion"]
@@ -69,6 +74,16 @@ class Variant:
     min_agreement: float
     texts_per_second: float
     batch_drift: float
+
+    @property
+    def model_tag(self) -> str:
+        """What follows the model name in ``embeddings.model``: the backend and vectors version."""
+        return model_tag(self.backend)
+
+
+def model_tag(backend: str) -> str:
+    """``onnx-int8`` gives ``onnx-int8.v3``: the backend and :data:`VECTORS_VERSION`."""
+    return f"{backend}.v{VECTORS_VERSION}"
 
 
 class OnnxEncoder:

@@ -66,7 +66,7 @@ def model_id_for(settings: Settings) -> str | None:
     if not variants:
         return None
     chosen = pick_variant(variants, backend)
-    return f"{name}@{chosen.backend if chosen else 'torch'}"
+    return f"{name}@{chosen.model_tag if chosen else 'torch'}"
 
 
 def embed_documents(
