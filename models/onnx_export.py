@@ -77,13 +77,9 @@ class Variant:
 
     @property
     def model_tag(self) -> str:
-        """What follows the model name in ``embeddings.model``: the backend and vectors version."""
-        return model_tag(self.backend)
-
-
-def model_tag(backend: str) -> str:
-    """``onnx-int8`` gives ``onnx-int8.v3``: the backend and :data:`VECTORS_VERSION`."""
-    return f"{backend}.v{VECTORS_VERSION}"
+        """What follows the model name in ``embeddings.model``: the backend and
+        :data:`VECTORS_VERSION` (``onnx-int8.v3``)."""
+        return f"{self.backend}.v{VECTORS_VERSION}"
 
 
 class OnnxEncoder:
@@ -242,7 +238,8 @@ def _export_transformer(model: Any, path: Path) -> None:
     # Eager attention adds the mask to the scores; the default (sdpa) exports as a masked softmax
     # with an IsNaN/Where pass over every attention matrix, about a sixth of the run time here.
     before = getattr(transformer.config, "_attn_implementation", None)
-    if before and hasattr(transformer, "set_attn_implementation"):
+    switch = bool(before) and hasattr(transformer, "set_attn_implementation")
+    if switch:
         transformer.set_attn_implementation("eager")
 
     class _Keywords(torch.nn.Module):
@@ -260,24 +257,26 @@ def _export_transformer(model: Any, path: Path) -> None:
     ids = sample["input_ids"]
     args = (ids, sample["attention_mask"], sample.get("token_type_ids", torch.zeros_like(ids)))
     axes = {0: "batch", 1: "tokens"}
-    with torch.no_grad():
-        torch.onnx.export(
-            _Keywords(),
-            args,
-            str(path),
-            input_names=["input_ids", "attention_mask", "token_type_ids"],
-            output_names=["last_hidden_state"],
-            dynamic_axes={
-                "input_ids": axes,
-                "attention_mask": axes,
-                "token_type_ids": axes,
-                "last_hidden_state": axes,
-            },
-            opset_version=17,
-            dynamo=False,
-        )
-    if before and hasattr(transformer, "set_attn_implementation"):
-        transformer.set_attn_implementation(before)
+    try:
+        with torch.no_grad():
+            torch.onnx.export(
+                _Keywords(),
+                args,
+                str(path),
+                input_names=["input_ids", "attention_mask", "token_type_ids"],
+                output_names=["last_hidden_state"],
+                dynamic_axes={
+                    "input_ids": axes,
+                    "attention_mask": axes,
+                    "token_type_ids": axes,
+                    "last_hidden_state": axes,
+                },
+                opset_version=17,
+                dynamo=False,
+            )
+    finally:
+        if switch:
+            transformer.set_attn_implementation(before)
 
 
 def _quantize(source: Path, target: Path) -> None:
@@ -304,19 +303,18 @@ def per_token_activations(path: Path) -> int:
         How many quantisation nodes were replaced.
     """
     import onnx
-    from onnx import TensorProto, helper, numpy_helper
+    from onnx import helper, numpy_helper
 
     model = onnx.load(str(path))
     graph = model.graph
     constants: dict[str, np.ndarray] = {
         "per_token_eps": np.array(1e-8, np.float32),
         "per_token_127": np.array(127.0, np.float32),
-        "per_token_0": np.array(0.0, np.float32),
-        "per_token_128": np.array(128.0, np.float32),
         "per_token_rows": np.array([-1], np.int64),
         "per_token_zero_point": np.array(128, np.uint8),
     }
     graph.initializer.extend(numpy_helper.from_array(v, k) for k, v in constants.items())
+    zero_128 = numpy_helper.from_array(np.array([128], np.uint8))
     nodes, replaced = [], 0
     for node in graph.node:
         if node.op_type != "DynamicQuantizeLinear":
@@ -331,9 +329,8 @@ def per_token_activations(path: Path) -> int:
             ("Div", [f"{p}/max_eps", "per_token_127"], scale, {}),
             # QuantizeLinear takes one scale per row of a 2-D tensor, with a zero point as long.
             ("Reshape", [scale, "per_token_rows"], f"{p}/row_scale", {}),
-            ("Mul", [f"{p}/row_scale", "per_token_0"], f"{p}/zeros", {}),
-            ("Add", [f"{p}/zeros", "per_token_128"], f"{p}/row_128", {}),
-            ("Cast", [f"{p}/row_128"], f"{p}/row_zero_point", {"to": TensorProto.UINT8}),
+            ("Shape", [f"{p}/row_scale"], f"{p}/row_count", {}),
+            ("ConstantOfShape", [f"{p}/row_count"], f"{p}/row_zero_point", {"value": zero_128}),
             ("Shape", [x], f"{p}/shape", {}),
             ("Shape", [x], f"{p}/columns", {"start": -1}),
             ("Concat", ["per_token_rows", f"{p}/columns"], f"{p}/shape_2d", {"axis": 0}),
