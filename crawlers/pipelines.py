@@ -17,6 +17,7 @@ from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
 
 from crawlers.items import ArticleItem, RedditItem, RedditThreadItem
+from pipeline.documents import plausible_time
 
 Item = ArticleItem | RedditItem
 
@@ -114,7 +115,8 @@ def in_window(day: date, start: date | None, end: date | None) -> bool:
 def _item_date(item: Item) -> date | None:
     if isinstance(item, ArticleItem):
         return datetime.fromisoformat(item.published).date() if item.published else None
-    return datetime.utcfromtimestamp(item.created_utc).date() if item.created_utc else None
+    created = plausible_time(item.created_utc)
+    return created.date() if created else None
 
 
 class KeywordPipeline(_Pipeline):

@@ -172,6 +172,18 @@ def parse_published(value: Any) -> datetime | None:
     return parsed
 
 
+def plausible_time(value: Any) -> datetime | None:
+    """:func:`parse_published`, with None where the value is not a plausible date.
+
+    For fields that are optional in what a source sends (a Reddit ``created_utc``, a dump's
+    ``edited``): an implausible value is treated as missing rather than failing the row.
+    """
+    try:
+        return parse_published(value)
+    except ValueError:
+        return None
+
+
 def to_arrow(rows: list[DocumentRow]) -> pa.Table:
     """Turn rows into an Arrow table with the ``documents`` column types."""
     columns = {f.name: [getattr(r, f.name) for r in rows] for f in fields(DocumentRow)}

@@ -14,7 +14,6 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,7 @@ from pipeline.documents import (
     content_hash,
     make_doc_id,
     normalise_space,
-    parse_published,
+    plausible_time,
     store_documents,
     url_domain,
 )
@@ -63,13 +62,6 @@ def _link(doc_id: str, kind: str, url: str | None, outlet: str | None, anchor: s
             "anchor_text": anchor}  # fmt: skip
 
 
-def _timestamp(value: Any) -> datetime | None:
-    try:
-        return parse_published(value)
-    except ValueError:
-        return None
-
-
 def article_rows(
     item: dict[str, Any], run_id: str | None
 ) -> tuple[DocumentRow, list[dict[str, Any]]]:
@@ -84,8 +76,8 @@ def article_rows(
     row = DocumentRow(
         doc_id=doc_id, kind="article", outlet=outlet, url=item.get("url"), canonical_url=canonical,
         title=title, text=text, author="; ".join(item.get("authors") or []) or None,
-        published_at=_timestamp(item.get("published")),
-        fetched_at=_timestamp(item.get("fetched_at")) or utcnow(), language=item.get("language"),
+        published_at=plausible_time(item.get("published")),
+        fetched_at=plausible_time(item.get("fetched_at")) or utcnow(), language=item.get("language"),
         content_hash=chash, thread_id=None, parent_id=None, depth=None, score=None,
         dup_cluster=None, source="crawl", source_id=None, run_id=run_id,
         extra=json.dumps(extra) if extra else None,
@@ -109,11 +101,11 @@ def reddit_rows(
         doc_id=make_doc_id(canonical=None, fullname=fullname, outlet="", chash=chash),
         kind=item["kind"], outlet=f"r/{item['subreddit']}", url=item.get("url"),
         canonical_url=canonical_url(item.get("url")), title=title, text=text,
-        author=item.get("author"), published_at=_timestamp(created),
-        fetched_at=_timestamp(item.get("fetched_at")) or utcnow(), language=None,
+        author=item.get("author"), published_at=plausible_time(created),
+        fetched_at=plausible_time(item.get("fetched_at")) or utcnow(), language=None,
         content_hash=chash, thread_id=item.get("thread_id"), parent_id=item.get("parent_id"),
         depth=item.get("depth"), score=item.get("score"), dup_cluster=None, source=source,
-        source_id=fullname, run_id=run_id, extra=None, edited_at=_timestamp(edited),
+        source_id=fullname, run_id=run_id, extra=None, edited_at=plausible_time(edited),
         deleted=item.get("deleted"),
     )  # fmt: skip
     links = []
@@ -278,7 +270,7 @@ def thread_marker_rows(markers: list[dict[str, Any]], run_id: str | None) -> lis
         thread_id, comments = marker.get("thread_id"), marker.get("comments")
         if isinstance(thread_id, str) and thread_id.startswith("t3_") and isinstance(comments, int):
             rows.append([thread_id, str(marker.get("source") or "reddit"), comments,
-                         _timestamp(marker.get("fetched_at")), run_id])  # fmt: skip
+                         plausible_time(marker.get("fetched_at")), run_id])  # fmt: skip
     return rows
 
 

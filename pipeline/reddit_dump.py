@@ -14,7 +14,6 @@ import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -22,7 +21,7 @@ import duckdb
 import zstandard
 
 from pipeline.config import Settings
-from pipeline.documents import DocumentRow
+from pipeline.documents import DocumentRow, plausible_time
 from pipeline.errors import InputFileError
 from pipeline.importer import Problem
 from pipeline.ingest import reddit_rows, store_batch
@@ -125,8 +124,8 @@ def dump_filter(settings: Settings) -> Callable[[dict[str, Any]], bool]:
     def keep(item: dict[str, Any]) -> bool:
         if subs and item["subreddit"].lower() not in subs:
             return False
-        created = item["created_utc"]
-        day: date | None = datetime.fromtimestamp(created, UTC).date() if created else None
+        created = plausible_time(item["created_utc"])
+        day = created.date() if created else None
         if day and ((start and day < start) or (end and day > end)):
             return False
         text = f"{item.get('title') or ''}\n{item.get('text') or ''}"

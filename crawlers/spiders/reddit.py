@@ -26,7 +26,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -41,6 +41,7 @@ from crawlers.pipelines import KeywordPipeline, in_window
 from crawlers.spiders.base import CountingSpider, load_config, now_iso
 from crawlers.threads import ThreadAssembler, deletion_marker, parse_listing
 from crawlers.timeslices import TimeSlice, cloudsearch_query, next_slices, search_window
+from pipeline.documents import plausible_time
 
 _THREAD_ID = re.compile(r"/comments/(\w+)")
 _SUBREDDIT = re.compile(r"/r/(\w+)")
@@ -287,8 +288,8 @@ class RedditSpider(CountingSpider):
         # Decide from the listing whether a thread is worth fetching: a post that misses the
         # study's keywords or date window would be dropped anyway, with all its comments.
         keywords, start, end = self._study_filters()
-        created = data.get("created_utc")
-        if created and not in_window(datetime.fromtimestamp(created, UTC).date(), start, end):
+        created = plausible_time(data.get("created_utc"))
+        if created and not in_window(created.date(), start, end):
             self.note(source, "dropped/date_window")
             return False
         if keywords and not keywords.search(

@@ -13,19 +13,14 @@ from typing import Any
 import duckdb
 import pytest
 import tomli_w
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline.config import load_settings
 from pipeline.errors import InputFileError, StudyError
 from pipeline.importer import import_file, resolve_mapping
 from pipeline.store import connect, scalar
-
-FUZZ = settings(
-    max_examples=1000,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+from tests.fuzz import FUZZ
 
 scalars = st.one_of(
     st.none(),
