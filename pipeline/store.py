@@ -7,7 +7,9 @@ migration it has not seen yet, each in its own transaction, and records it in
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 import time
 import uuid
@@ -24,6 +26,9 @@ import duckdb
 from pipeline.errors import FramewatchError, StoreError
 
 SQL_DIR = Path(__file__).parent / "sql"
+# How long a flow that writes (crawl ingest, analysis, export) waits for another process to let
+# go of the database: a researcher's query, or a notebook that holds it open read-only.
+WRITER_WAIT_SECONDS = 600.0
 _MIGRATION_NAME = re.compile(r"^(\d{4})_(\w+)\.sql$")
 
 
@@ -139,16 +144,15 @@ def connect(
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
                 raise StoreError(f"{path}: cannot open the database ({exc})") from exc
-            holder = _lock_holder(str(exc))
+            holder = lock_holder(path, str(exc))
             if time.monotonic() >= deadline:
                 raise StoreError(
-                    f"{path}: the database is being written by another framewatch process{holder}; "
-                    "wait for it to finish (or pass --wait SECONDS), or query a copy of the file"
+                    f"{path}: the database is in use by {holder}. DuckDB lets one process write "
+                    "a file and no other open it meanwhile (a reader that keeps it open holds off "
+                    "writers too); wait for it to finish, or pass --wait SECONDS"
                 ) from exc
             if on_wait and not told:
-                on_wait(
-                    f"The database is being written by another framewatch process{holder}; waiting for it…"
-                )
+                on_wait(f"The database is in use by {holder}; waiting for it…")
                 told = True
             time.sleep(0.5)
         except duckdb.Error as exc:
@@ -168,9 +172,59 @@ def connect(
     return con
 
 
-def _lock_holder(message: str) -> str:
+def writer_note_path(database: Path) -> Path:
+    """The file beside the database saying which command is writing it (``….writer.json``)."""
+    return database.with_name(database.name + ".writer.json")
+
+
+def lock_holder(database: Path, message: str) -> str:
+    """Who holds the write lock, for a reader told to wait: the command and since when.
+
+    DuckDB's lock error names the holder's PID; the writer's note (see :func:`record_run`) says
+    which framewatch command that process is running. A note left by another process is ignored.
+    """
     match = re.search(r"PID (\d+)", message)
-    return f" (process {match[1]})" if match else ""
+    if not match:
+        return "another process"
+    try:
+        note = json.loads(writer_note_path(database).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        note = None
+    if not isinstance(note, dict) or str(note.get("pid")) != match[1]:
+        return f"another process (PID {match[1]})"
+    return (
+        f"framewatch's `{note.get('command')}` run (PID {match[1]}, run {note.get('run_id')}, "
+        f"started {note.get('started_at')} UTC)"
+    )
+
+
+@contextmanager
+def _writer_note(con: duckdb.DuckDBPyConnection, run: Run) -> Iterator[None]:
+    """Say in the writer's note which run writes the database, and restore the outer run's after."""
+    found = con.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchall()
+    if not found or not found[0][0]:
+        yield  # an in-memory database: nobody else can wait for it
+        return
+    note = writer_note_path(Path(found[0][0]))
+    try:
+        outer: str | None = note.read_text(encoding="utf-8")
+    except OSError:
+        outer = None
+    stamp = {"pid": os.getpid(), "command": run.command, "run_id": run.run_id}
+    with contextlib.suppress(OSError):
+        note.write_text(
+            json.dumps({**stamp, "started_at": f"{utcnow():%Y-%m-%d %H:%M:%S}"}), encoding="utf-8"
+        )
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            if outer is None:
+                note.unlink(missing_ok=True)
+            else:
+                note.write_text(outer, encoding="utf-8")
 
 
 def framewatch_version() -> str:
@@ -221,7 +275,8 @@ def record_run(
         [run.run_id, command, utcnow(), json.dumps(params, default=str)],
     )
     try:
-        yield run
+        with _writer_note(con, run):
+            yield run
     except (FramewatchError, duckdb.Error, OSError, KeyboardInterrupt) as exc:
         _finish_run(con, run, "failed", str(exc))
         raise

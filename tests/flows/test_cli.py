@@ -203,7 +203,7 @@ def test_sql_waits_while_another_process_writes(study: Path, corpus: Path) -> No
     busy = runner.invoke(
         app, ["sql", "SELECT count(*) AS n FROM documents", "-s", str(study), "--wait", "0"]
     )
-    assert busy.exit_code == 1 and "being written by another framewatch process" in busy.stderr
+    assert busy.exit_code == 1 and "in use by another process (PID" in busy.stderr
     waited = runner.invoke(
         app,
         [

@@ -17,8 +17,10 @@ from pipeline.store import (
     applied_versions,
     connect,
     list_migrations,
+    lock_holder,
     migrate,
     record_run,
+    writer_note_path,
 )
 
 
@@ -141,7 +143,52 @@ def test_database_locked_by_another_process(tmp_path: Path) -> None:
     try:
         assert holder.stdout is not None
         assert holder.stdout.readline().strip() == "locked"
-        with pytest.raises(StoreError, match="being written by another framewatch process"):
+        with pytest.raises(StoreError, match=rf"in use by another process \(PID {holder.pid}\)"):
             connect(path)
     finally:
         holder.communicate("")
+
+
+def test_a_waiting_reader_is_told_which_run_writes(tmp_path: Path) -> None:
+    path = tmp_path / "db.duckdb"
+    connect(path).close()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
+            import sys
+            from pathlib import Path
+            from pipeline.store import connect, record_run
+            con = connect(Path({str(path)!r}))
+            with record_run(con, "analyze:frames", {{}}) as run:
+                print(run.run_id, flush=True)
+                sys.stdin.readline()
+            print("finished", flush=True)
+            sys.stdin.read()
+        """),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    note = writer_note_path(path)
+    try:
+        assert holder.stdout is not None and holder.stdin is not None
+        run_id = holder.stdout.readline().strip()
+        told: list[str] = []
+        with pytest.raises(StoreError) as refused:
+            connect(path, read_only=True, wait_seconds=1, on_wait=told.append)
+        expected = f"framewatch's `analyze:frames` run (PID {holder.pid}, run {run_id}, started "
+        assert expected in str(refused.value) and "--wait SECONDS" in str(refused.value)
+        assert len(told) == 1 and expected in told[0] and told[0].endswith("waiting for it…")
+        holder.stdin.write("\n")
+        holder.stdin.flush()
+        assert holder.stdout.readline().strip() == "finished"
+        assert not note.exists(), "the note goes when the run ends"
+    finally:
+        holder.communicate("")
+    note.write_text('{"pid": 1, "command": "crawl", "run_id": "old", "started_at": "x"}')
+    assert lock_holder(path, "Conflicting lock is held in python (PID 4242)") == (
+        "another process (PID 4242)"
+    ), "a note left by another process is not believed"
