@@ -17,6 +17,18 @@ class FramewatchError(Exception):
 
     exit_code = 1
 
+    def __init__(self, message: str = "") -> None:
+        # Values quoted from the user's input (a language code, an outlet name) may hold a
+        # newline or another control character; shown escaped, the message stays one line.
+        super().__init__(one_line(message))
+
+
+def one_line(text: str) -> str:
+    """``text`` with every unprintable character (newline, tab, NUL, …) written as its escape."""
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in str(text)
+    )
+
 
 class StudyError(FramewatchError):
     """The study file is missing, unreadable or holds a bad value (exit status 2)."""

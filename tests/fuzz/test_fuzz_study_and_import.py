@@ -13,7 +13,7 @@ from typing import Any
 import duckdb
 import pytest
 import tomli_w
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from pipeline.config import load_settings
@@ -90,6 +90,7 @@ def study_documents(draw: st.DrawFn) -> dict[str, Any]:
 
 @FUZZ
 @given(document=study_documents())
+@example(document={"study": {"languages": ["\n"], "name": "0"}})  # a value with a newline
 def test_structured_study_files(tmp_path: Path, document: dict[str, Any]) -> None:
     path = tmp_path / "study.toml"
     path.write_text(tomli_w.dumps(document), encoding="utf-8")
