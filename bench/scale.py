@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -128,6 +128,7 @@ class Measured:
     timings: dict[str, float]
     counts: dict[str, dict[str, int]]
     peak_mib: float
+    measured_at: str = ""
 
 
 def measure(size: int, cache: Path) -> Measured:
@@ -151,8 +152,9 @@ def measure(size: int, cache: Path) -> Measured:
         total = time.perf_counter() - started
         result = json.loads(done.stdout.strip().splitlines()[-1])
         return Measured(
-            size, origin, total, result["timings"], result["counts"], float(result["peak_mib"])
-        )
+            size, origin, total, result["timings"], result["counts"], float(result["peak_mib"]),
+            f"{datetime.now(UTC):%Y-%m-%d %H:%M}",
+        )  # fmt: skip
 
 
 def main() -> None:
@@ -166,7 +168,9 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as cache:
         one_offs = prepare_models(Path(cache))
-        rows: list[Measured] = []
+        # Sizes not measured now keep their recorded row (with its date), so one size can be
+        # measured again without an hours-long series.
+        rows = [row for row in recorded_rows() if row.size not in args.sizes]
         for size in args.sizes:
             rows.append(measure(size, Path(cache)))
             print(json.dumps(asdict(rows[-1])), flush=True)
@@ -182,6 +186,14 @@ def main() -> None:
     print(text)
 
 
+def recorded_rows() -> list[Measured]:
+    """The rows of bench/scale.json (empty when there is none)."""
+    if not RESULTS_JSON.exists():
+        return []
+    rows = json.loads(RESULTS_JSON.read_text(encoding="utf-8"))["rows"]
+    return [Measured(**row) for row in rows]
+
+
 def render(rows: list[Measured], one_offs: dict[str, float]) -> str:
     """The RESULTS.md section."""
     stages = list(rows[0].timings)
@@ -192,14 +204,14 @@ def render(rows: list[Measured], one_offs: dict[str, float]) -> str:
         f"machine, timed apart: ONNX export {one_offs['export']:.0f} s, static model "
         f"{one_offs['distil']:.0f} s.",
         "",
-        "| documents | " + " | ".join(stages) + " | total s | docs/s | peak MiB |",
-        "|---" * (len(stages) + 4) + "|",
+        "| documents | " + " | ".join(stages) + " | total s | docs/s | peak MiB | measured (UTC) |",
+        "|---" * (len(stages) + 5) + "|",
     ]
     for row in rows:
         cells = " | ".join(f"{row.timings[s]:.0f}" for s in stages)
         lines.append(
             f"| {row.size:,} | {cells} | {row.total:.0f} | {row.size / row.total:.1f} | "
-            f"{row.peak_mib:.0f} |"
+            f"{row.peak_mib:.0f} | {row.measured_at or 'earlier'} |"
         )
     lines.append("")
     for row in rows:
