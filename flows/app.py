@@ -18,7 +18,7 @@ from rich.console import Console
 
 from pipeline.config import Settings, find_study_file, load_settings
 from pipeline.errors import FramewatchError
-from pipeline.store import connect
+from pipeline.store import WRITER_WAIT_SECONDS, connect
 
 app = typer.Typer(
     name="framewatch",
@@ -51,6 +51,15 @@ WaitOption = Annotated[
         help="While a crawl or analysis is writing the database, wait up to this many seconds.",
     ),
 ]
+
+
+def write_database(settings: Settings) -> duckdb.DuckDBPyConnection:
+    """Open the study database to write, waiting (and saying why) while another process holds it."""
+    return connect(
+        settings.database_path,
+        wait_seconds=WRITER_WAIT_SECONDS,
+        on_wait=lambda why: err_console.print(why, style="yellow", markup=False),
+    )
 
 
 def read_database(settings: Settings, wait_seconds: float) -> duckdb.DuckDBPyConnection:

@@ -145,11 +145,12 @@ def connect(
             if "lock" not in str(exc).lower():
                 raise StoreError(f"{path}: cannot open the database ({exc})") from exc
             holder = lock_holder(path, str(exc))
+            hint = "or pass --wait SECONDS" if read_only else "then run this again"
             if time.monotonic() >= deadline:
                 raise StoreError(
                     f"{path}: the database is in use by {holder}. DuckDB lets one process write "
                     "a file and no other open it meanwhile (a reader that keeps it open holds off "
-                    "writers too); wait for it to finish, or pass --wait SECONDS"
+                    f"writers too); wait for it to finish, {hint}"
                 ) from exc
             if on_wait and not told:
                 on_wait(f"The database is in use by {holder}; waiting for it…")

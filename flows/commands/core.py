@@ -16,11 +16,12 @@ from flows.app import (
     read_database,
     reports_errors,
     study_settings,
+    write_database,
 )
 from pipeline import importer, reddit_dump
 from pipeline.config import Settings, load_settings, write_study_template
 from pipeline.errors import StoreError, UsageError
-from pipeline.store import connect, record_run
+from pipeline.store import record_run
 
 
 @app.command()
@@ -113,7 +114,7 @@ def run_import(
 ) -> importer.ImportReport:
     """Import one file into the study database, log the run and print the report."""
     params = {"file": str(file), "preset": preset, "map": map_spec, "format": fmt}
-    con = connect(settings.database_path)
+    con = write_database(settings)
     try:
         with record_run(con, "import", params) as run, output.row_progress(console) as progress:
             report = importer.import_file(
@@ -137,7 +138,7 @@ def run_import(
 
 def run_dump_import(settings: Settings, dump: Path) -> reddit_dump.DumpReport:
     """Import a Reddit dump into the study database, log the run and print the report."""
-    con = connect(settings.database_path)
+    con = write_database(settings)
     try:
         with record_run(con, "import", {"reddit_dump": str(dump)}) as run, output.row_progress(console) as progress:  # fmt: skip
             report = reddit_dump.import_dump(con, dump, settings, run_id=run.run_id, on_progress=progress)  # fmt: skip

@@ -8,11 +8,11 @@ from typing import Annotated
 
 import typer
 
-from flows.app import StudyOption, app, console, reports_errors, study_settings
+from flows.app import StudyOption, app, console, reports_errors, study_settings, write_database
 from pipeline import export, report
 from pipeline.config import Settings
 from pipeline.errors import UsageError
-from pipeline.store import connect, record_run, scalar
+from pipeline.store import record_run, scalar
 
 WeekOption = Annotated[str | None, typer.Option("--week", help="ISO week, e.g. 2026-W48.")]
 FromOption = Annotated[
@@ -111,7 +111,7 @@ def report_(
     settings = study_settings(study)
     target = inside_study(settings, out)
     period = choose_period(week, start, end)
-    con = connect(settings.database_path)
+    con = write_database(settings)
     try:
         if period:
             first, last = period.first_week, period.last_week
