@@ -192,3 +192,45 @@ def test_a_waiting_reader_is_told_which_run_writes(tmp_path: Path) -> None:
     assert lock_holder(path, "Conflicting lock is held in python (PID 4242)") == (
         "another process (PID 4242)"
     ), "a note left by another process is not believed"
+
+
+def test_a_writer_waits_for_a_reader_that_holds_the_file_open(tmp_path: Path) -> None:
+    path = tmp_path / "db.duckdb"
+    connect(path).close()
+    reader = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
+            import sys, duckdb
+            con = duckdb.connect({str(path)!r}, read_only=True)  # a notebook's connection
+            print("reading", flush=True)
+            sys.stdin.readline()
+            con.close()
+            print("closed", flush=True)
+        """),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert reader.stdout is not None and reader.stdin is not None
+        assert reader.stdout.readline().strip() == "reading"
+        with pytest.raises(StoreError, match=r"in use by another process .*then run this again"):
+            connect(path)
+        told: list[str] = []
+
+        def release(why: str) -> None:
+            told.append(why)
+            assert reader.stdin is not None and reader.stdout is not None
+            reader.stdin.write("\n")
+            reader.stdin.flush()
+            assert reader.stdout.readline().strip() == "closed"
+
+        con = connect(path, wait_seconds=60, on_wait=release)
+        con.execute("CREATE TABLE written AS SELECT 1 AS x")
+        con.close()
+        assert len(told) == 1 and f"(PID {reader.pid})" in told[0]
+    finally:
+        reader.communicate("")
