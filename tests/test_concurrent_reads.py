@@ -58,6 +58,16 @@ def count_documents(study: Path, wait: str) -> tuple[int, str, list[dict[str, in
     return result.exit_code, result.stderr, rows
 
 
+def start(command: str, study: Path) -> subprocess.Popen[str]:
+    """``framewatch COMMAND --study STUDY`` in its own process, as a schedule would run it."""
+    return subprocess.Popen(
+        [str(FRAMEWATCH), command, "--study", str(study)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
 @pytest.fixture
 def slow_site() -> Iterator[tuple[Site, str]]:
     site = Site()
@@ -83,12 +93,7 @@ def test_queries_succeed_while_a_crawl_runs(slow_site: tuple[Site, str], tmp_pat
         encoding="utf-8",
     )  # fmt: skip
     assert runner.invoke(app, ["import", str(corpus), "--study", str(study)]).exit_code == 0
-    crawl = subprocess.Popen(
-        [str(FRAMEWATCH), "crawl", "--study", str(study)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    crawl = start("crawl", study)
     try:
         deadline = time.monotonic() + 180
         while not any(path.startswith("/news/") for path in site.requests):
@@ -113,12 +118,7 @@ def test_a_query_during_analysis_waits_says_why_and_gets_its_answer(tmp_path: Pa
     imported = runner.invoke(app, ["import", str(tmp_path / "corpus.jsonl"), "--study", str(study)])
     assert imported.exit_code == 0, imported.output
     database = load_settings(study).database_path
-    analysis = subprocess.Popen(
-        [str(FRAMEWATCH), "analyze", "--study", str(study)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    analysis = start("analyze", study)
     try:
         wait_for_write_lock(database, analysis)
         code, stderr, rows = count_documents(study, "900")

@@ -122,23 +122,26 @@ def test_not_a_duckdb_file(tmp_path: Path) -> None:
         connect(path)
 
 
+def other_process(script: str) -> subprocess.Popen[str]:
+    """Python running ``script`` in another process, talking over stdin and stdout."""
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(script)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
 def test_database_locked_by_another_process(tmp_path: Path) -> None:
     path = tmp_path / "db.duckdb"
     connect(path).close()
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            textwrap.dedent(f"""
+    holder = other_process(
+        f"""
             import sys, time, duckdb
             con = duckdb.connect({str(path)!r})
             print("locked", flush=True)
             sys.stdin.read()
-        """),
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
+        """
     )
     try:
         assert holder.stdout is not None
@@ -152,11 +155,8 @@ def test_database_locked_by_another_process(tmp_path: Path) -> None:
 def test_a_waiting_reader_is_told_which_run_writes(tmp_path: Path) -> None:
     path = tmp_path / "db.duckdb"
     connect(path).close()
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            textwrap.dedent(f"""
+    holder = other_process(
+        f"""
             import sys
             from pathlib import Path
             from pipeline.store import connect, record_run
@@ -166,11 +166,7 @@ def test_a_waiting_reader_is_told_which_run_writes(tmp_path: Path) -> None:
                 sys.stdin.readline()
             print("finished", flush=True)
             sys.stdin.read()
-        """),
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
+        """
     )
     note = writer_note_path(path)
     try:
@@ -197,22 +193,15 @@ def test_a_waiting_reader_is_told_which_run_writes(tmp_path: Path) -> None:
 def test_a_writer_waits_for_a_reader_that_holds_the_file_open(tmp_path: Path) -> None:
     path = tmp_path / "db.duckdb"
     connect(path).close()
-    reader = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            textwrap.dedent(f"""
+    reader = other_process(
+        f"""
             import sys, duckdb
             con = duckdb.connect({str(path)!r}, read_only=True)  # a notebook's connection
             print("reading", flush=True)
             sys.stdin.readline()
             con.close()
             print("closed", flush=True)
-        """),
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
+        """
     )
     try:
         assert reader.stdout is not None and reader.stdin is not None
