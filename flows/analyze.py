@@ -32,7 +32,7 @@ from models.embedder import Embedder
 from models.spacy_pipeline import Pipelines, load_pipelines
 from pipeline import embed, frames, nlp, topics
 from pipeline.config import Settings, load_settings
-from pipeline.store import WRITER_WAIT_SECONDS, connect, record_run
+from pipeline.store import connect_writer, record_run
 
 
 @dataclass
@@ -226,7 +226,7 @@ def analyze_flow(study_file: str, only: list[str] | None = None) -> list[StageRe
         only: Names of the stages to run (default: all, in order).
     """
     settings = load_settings(Path(study_file))
-    con = connect(settings.database_path, wait_seconds=WRITER_WAIT_SECONDS, on_wait=print)
+    con = connect_writer(settings.database_path)
     try:
         return run_stages(con, settings, only, runner=run_stage)
     finally:

@@ -18,7 +18,7 @@ from rich.console import Console
 
 from pipeline.config import Settings, find_study_file, load_settings
 from pipeline.errors import FramewatchError
-from pipeline.store import WRITER_WAIT_SECONDS, connect
+from pipeline.store import connect, connect_writer
 
 app = typer.Typer(
     name="framewatch",
@@ -55,9 +55,8 @@ WaitOption = Annotated[
 
 def write_database(settings: Settings) -> duckdb.DuckDBPyConnection:
     """Open the study database to write, waiting (and saying why) while another process holds it."""
-    return connect(
+    return connect_writer(
         settings.database_path,
-        wait_seconds=WRITER_WAIT_SECONDS,
         on_wait=lambda why: err_console.print(why, style="yellow", markup=False),
     )
 

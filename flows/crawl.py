@@ -26,7 +26,7 @@ from pipeline import crawling, ingest
 from pipeline.config import Settings, load_settings
 from pipeline.errors import InputFileError, UsageError
 from pipeline.neardup import mark_near_duplicates
-from pipeline.store import WRITER_WAIT_SECONDS, connect, record_run, utcnow
+from pipeline.store import WRITER_WAIT_SECONDS, connect, connect_writer, record_run, utcnow
 
 _LOGSTATS = re.compile(r"Crawled (\d+) pages .*scraped (\d+) items")
 SPIDERS = ("news", "reddit")
@@ -161,7 +161,7 @@ def ingest_task(
 ) -> CrawlOutcome:
     """Load the feed files, cluster near-duplicates and store the coverage report."""
     settings = load_settings(Path(study_file))
-    con = connect(settings.database_path, wait_seconds=WRITER_WAIT_SECONDS, on_wait=print)
+    con = connect_writer(settings.database_path)
     try:
         with record_run(con, "crawl", params) as run:
             report = ingest.ingest_feed_files(con, settings.data_path, run.run_id)

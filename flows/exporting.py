@@ -10,7 +10,7 @@ from prefect.cache_policies import NO_CACHE
 
 from pipeline import export, report
 from pipeline.config import load_settings
-from pipeline.store import WRITER_WAIT_SECONDS, connect, record_run, scalar
+from pipeline.store import connect_writer, record_run, scalar
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class ExportOutcome:
 def export_task(study_file: str, period: export.Period) -> export.ExportResult:
     """Write the export of one period, logged as a ``runs`` row."""
     settings = load_settings(Path(study_file))
-    con = connect(settings.database_path, wait_seconds=WRITER_WAIT_SECONDS, on_wait=print)
+    con = connect_writer(settings.database_path)
     try:
         with record_run(con, "export", {"period": period.label}) as run:
             result = export.write_export(con, settings, period, run.run_id)
@@ -46,7 +46,7 @@ def report_task(
 ) -> Path:
     """Write the HTML report (whole study when no weeks are given)."""
     settings = load_settings(Path(study_file))
-    con = connect(settings.database_path, wait_seconds=WRITER_WAIT_SECONDS, on_wait=print)
+    con = connect_writer(settings.database_path)
     try:
         first = first_week or scalar(
             con, "SELECT coalesce(min(week), '0000-W00') FROM dated_documents"

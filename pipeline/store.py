@@ -136,6 +136,7 @@ def connect(
         )
     path.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + wait_seconds
+    hint = "or pass --wait SECONDS" if read_only else "then run this again"
     told = False
     while True:
         try:
@@ -145,7 +146,6 @@ def connect(
             if "lock" not in str(exc).lower():
                 raise StoreError(f"{path}: cannot open the database ({exc})") from exc
             holder = lock_holder(path, str(exc))
-            hint = "or pass --wait SECONDS" if read_only else "then run this again"
             if time.monotonic() >= deadline:
                 raise StoreError(
                     f"{path}: the database is in use by {holder}. DuckDB lets one process write "
@@ -171,6 +171,15 @@ def connect(
         migrate(con)
     con.execute("SET TimeZone = 'UTC'")
     return con
+
+
+def connect_writer(
+    path: Path, on_wait: Callable[[str], None] | None = print
+) -> duckdb.DuckDBPyConnection:
+    """Open the database to write, waiting up to :data:`WRITER_WAIT_SECONDS` for other processes
+    (a reader included) to let go, and saying once for whom (``on_wait``; a flow's log by default).
+    """
+    return connect(path, wait_seconds=WRITER_WAIT_SECONDS, on_wait=on_wait)
 
 
 def writer_note_path(database: Path) -> Path:
