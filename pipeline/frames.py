@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -189,9 +190,24 @@ def frame_sentences(
     register_frames(con, detector)
     counts = FramingCounts()
     pending = pending_documents(con, detector)
-    for start in range(0, len(pending), batch_documents):
-        batch = pending[start : start + batch_documents]
-        _frame_batch(con, detector, batch, counts, run_id, screen)
+    # The transformer runs on its own thread (onnxruntime and torch release the GIL) while this
+    # one reads, cue-matches and screens the next batch and writes the one before: on two cores
+    # the Python work no longer waits for the embeddings, nor they for it. Batches are still
+    # written in order, each in its own transaction.
+    with ThreadPoolExecutor(1, thread_name_prefix="framewatch-embed") as pool:
+        previous: _Batch | None = None
+        carried: dict[str, np.ndarray] = {}
+        for start in range(0, len(pending), batch_documents):
+            batch = _read_batch(
+                con, detector, pending[start : start + batch_documents], screen, previous
+            )
+            if batch.texts:
+                batch.vectors = pool.submit(detector.embedder.embed, batch.texts)
+            if previous is not None:
+                carried = _write_batch(con, detector, previous, carried, counts, run_id)
+            previous = batch
+        if previous is not None:
+            _write_batch(con, detector, previous, carried, counts, run_id)
     return counts
 
 
@@ -245,55 +261,122 @@ def pending_documents(con: duckdb.DuckDBPyConnection, detector: FrameDetector) -
     return [row[0] for row in rows]
 
 
-def _frame_batch(
+@dataclass
+class _Batch:
+    """One batch of documents, read, cue-matched and screened; its new sentences being embedded.
+
+    Row masks are over ``kept`` (the sentences the screen let through, or all of them).
+    """
+
+    doc_ids: list[str]
+    table: pd.DataFrame
+    kept: pd.DataFrame
+    evidence: list[CueEvidence]
+    embed_now: np.ndarray
+    borrowed: np.ndarray
+    texts: list[str]
+    rows: list[int]
+    screened_out: int
+    vectors: Future[np.ndarray] | None = None
+
+    @property
+    def new_hashes(self) -> set[str]:
+        """Text hashes whose vectors this batch computes and stores."""
+        return set(self.kept["text_hash"][self.embed_now])
+
+
+def _read_batch(
     con: duckdb.DuckDBPyConnection,
     detector: FrameDetector,
     doc_ids: list[str],
-    counts: FramingCounts,
-    run_id: str | None,
     screen: Screen | None,
-) -> None:
-    """Score one batch of documents and replace its framing rows in one transaction.
+    previous: _Batch | None,
+) -> _Batch:
+    """Read a batch's sentences, match their cues, screen those without a vector.
 
     With a screen, a sentence with no stored vector that the screen lets go is taken to carry no
-    frame: it is counted in ``screened_out`` and never embedded by the full model.
+    frame: it is counted in ``screened_out`` and never embedded by the full model. A vector that
+    the batch before is computing counts as stored (that batch is written first), so a sentence
+    shared by neighbouring batches is embedded once, as when batches ran one after the other.
     """
     table = load_sentences(con, doc_ids, detector.embedding_model)
     texts = table["text"].tolist()
     missing = table["vector"].isna().to_numpy() if len(table) else np.zeros(0, dtype=bool)
+    borrowed = np.zeros(len(table), dtype=bool)
+    if previous is not None and missing.any():
+        borrowed = missing & table["text_hash"].isin(previous.new_hashes).to_numpy()
+        missing = missing & ~borrowed
     evidence = detector.match_cues(texts)
     keep = np.ones(len(table), dtype=bool)
     if screen is not None and missing.any():
         rows = np.flatnonzero(missing)
         support, forced = cue_features(evidence, detector.frame_ids)
         keep[rows] = screen.passes([texts[i] for i in rows], support[rows], forced[rows])
-    missing = missing & keep
     kept = table[keep].reset_index(drop=True)
-    vectors = _vectors(kept, detector, missing[keep])
-    kept_evidence = [e for e, k in zip(evidence, keep, strict=True) if k]
-    scores = detector.score(kept["text"].tolist(), vectors, kept_evidence)
+    embed_now = (missing & keep)[keep]
+    if embed_now.any() and detector.embedder is None:
+        raise ModelError("the detector has no embedder to embed sentences that have no vector")
+    # A sentence repeated in the batch (boilerplate, a quote carried by several outlets) is
+    # embedded once; its vector does not depend on its batch-mates, so this changes no vector.
+    first: dict[str, int] = {}
+    rows_of = [first.setdefault(text, len(first)) for text in kept["text"][embed_now]]
+    return _Batch(
+        doc_ids=doc_ids,
+        table=table,
+        kept=kept,
+        evidence=[e for e, k in zip(evidence, keep, strict=True) if k],
+        embed_now=embed_now,
+        borrowed=borrowed[keep],
+        texts=list(first),
+        rows=rows_of,
+        screened_out=int((~keep).sum()),
+    )
+
+
+def _write_batch(
+    con: duckdb.DuckDBPyConnection,
+    detector: FrameDetector,
+    batch: _Batch,
+    carried: dict[str, np.ndarray],
+    counts: FramingCounts,
+    run_id: str | None,
+) -> dict[str, np.ndarray]:
+    """Score a batch and replace its framing rows (and store its new vectors) in one transaction.
+
+    Args:
+        carried: Vectors the batch before computed, by text hash (for ``batch.borrowed``).
+
+    Returns:
+        The vectors this batch computed, by text hash, for the batch after it.
+    """
+    kept = batch.kept
+    vectors = _vectors(kept, detector, batch, carried)
+    scores = detector.score(kept["text"].tolist(), vectors, batch.evidence)
     actors = actor_patterns(detector.codebook)
     targets = [
         name_target(text, actors, speaker)
         for text, speaker in zip(kept["text"], kept["speaker"], strict=True)
     ]
     mentions, rebuttals = framing_rows(kept.assign(target=targets), scores, detector)
-    shares = document_shares(mentions, table, detector.codebook)
-    new = missing[keep]
+    shares = document_shares(mentions, batch.table, detector.codebook)
+    new = batch.embed_now
     con.execute("BEGIN TRANSACTION")
     try:
         _store_embeddings(con, kept[new], vectors[new], detector.embedding_model)
-        _replace_rows(con, detector, doc_ids, mentions, rebuttals, shares, table, run_id)
+        _replace_rows(
+            con, detector, batch.doc_ids, mentions, rebuttals, shares, batch.table, run_id
+        )
         con.execute("COMMIT")
     except duckdb.Error:
         con.execute("ROLLBACK")
         raise
-    counts.documents += len(doc_ids)
-    counts.sentences += len(table)
-    counts.embedded += int(kept.loc[new, "text_hash"].nunique())
-    counts.screened_out += int((~keep).sum())
+    counts.documents += len(batch.doc_ids)
+    counts.sentences += len(batch.table)
+    counts.embedded += len(batch.texts)
+    counts.screened_out += batch.screened_out
     counts.mentions += len(mentions)
     counts.rebuttals += len(rebuttals)
+    return dict(zip(kept["text_hash"][new], vectors[new], strict=True))
 
 
 def load_sentences(
@@ -319,24 +402,23 @@ def load_sentences(
     return frame
 
 
-def _vectors(table: pd.DataFrame, detector: FrameDetector, missing: np.ndarray) -> np.ndarray:
-    """Stored vectors, with the missing ones embedded now."""
-    embedder = detector.embedder
-    if embedder is None:
-        raise ModelError("the detector has no embedder to embed sentences that have no vector")
-    dimension = int(embedder.dimension)
+def _vectors(
+    table: pd.DataFrame, detector: FrameDetector, batch: _Batch, carried: dict[str, np.ndarray]
+) -> np.ndarray:
+    """Stored vectors, those the batch before computed, and those computed for this batch."""
+    dimension = int(detector.embedder.dimension) if detector.embedder is not None else 0
+    stored = ~(batch.embed_now | batch.borrowed)
+    if dimension == 0 and stored.any():
+        dimension = len(table["vector"][stored].iloc[0])
     vectors = np.zeros((len(table), dimension), dtype=np.float32)
-    stored = np.flatnonzero(~missing)
-    if stored.size:
+    if stored.any():
         vectors[stored] = np.stack(
-            [np.asarray(v, dtype=np.float32) for v in table["vector"][~missing]]
+            [np.asarray(v, dtype=np.float32) for v in table["vector"][stored]]
         )
-    if missing.any():
-        # A sentence repeated in the batch (boilerplate, a quote carried by several outlets) is
-        # embedded once; its vector does not depend on its batch-mates, so this changes no vector.
-        first: dict[str, int] = {}
-        rows = [first.setdefault(text, len(first)) for text in table["text"][missing]]
-        vectors[missing] = embedder.embed(list(first))[rows]
+    if batch.borrowed.any():
+        vectors[batch.borrowed] = np.stack([carried[h] for h in table["text_hash"][batch.borrowed]])
+    if batch.vectors is not None:
+        vectors[batch.embed_now] = batch.vectors.result()[batch.rows]
     return vectors
 
 

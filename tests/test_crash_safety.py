@@ -128,14 +128,15 @@ STAGES = """
     embed.WRITE_BATCH = 16
     frame_sentences = frames.frame_sentences
     frames.frame_sentences = lambda con, detector, **kw: frame_sentences(con, detector, **{{**kw, "batch_documents": 10}})
-    write_vectors, frame_batch = embed.write_vectors, frames._frame_batch
+    write_vectors, write_batch = embed.write_vectors, frames._write_batch
     def traced_vectors(*args, **kwargs):
         write_vectors(*args, **kwargs)
         print("committed", flush=True)
     def traced_frames(*args, **kwargs):
-        frame_batch(*args, **kwargs)
+        carried = write_batch(*args, **kwargs)
         print("committed", flush=True)
-    embed.write_vectors, frames._frame_batch = traced_vectors, traced_frames
+        return carried
+    embed.write_vectors, frames._write_batch = traced_vectors, traced_frames
     settings = load_settings(Path({study!r}))
     con = connect(settings.database_path)
     run_stages(con, settings, only=sys.argv[1:] or None)

@@ -122,6 +122,38 @@ def test_a_sentence_repeated_in_a_batch_is_embedded_once(
     assert hits == [("u_copy_a",), ("u_copy_b",)]
 
 
+def test_a_sentence_shared_by_neighbouring_batches_is_embedded_once(
+    db: duckdb.DuckDBPyConnection, distillation_detector: FrameDetector, monkeypatch: Any
+) -> None:
+    """The next batch is read while the one before is still being embedded: a sentence both
+    hold must still be embedded once, and framed as when batches ran one after the other."""
+    repeated = "The firm called it intellectual property theft."
+    add_document(db, "u_copy_a", [repeated, "Shares rose on Monday."])
+    add_document(db, "u_copy_b", [repeated, "Shares rose on Monday."])
+    embedder = distillation_detector.embedder
+    seen: list[str] = []
+    original = embedder.embed
+
+    def counting(texts: list[str]) -> np.ndarray:
+        seen.extend(texts)
+        return np.asarray(original(texts))
+
+    monkeypatch.setattr(embedder, "embed", counting)
+    counts = frame_sentences(db, distillation_detector, batch_documents=1)
+    assert seen.count(repeated) == 1 and len(seen) == len(set(seen)) == 7
+    assert (counts.documents, counts.sentences, counts.embedded) == (4, 9, 7)
+    assert scalar(db, "SELECT count(*) FROM embeddings") == 7
+    one_by_one = mentions(db)
+    assert [r[:3] for r in one_by_one if r[0].startswith("u_copy")] == [
+        ("u_copy_a", 0, "theft"),
+        ("u_copy_b", 0, "theft"),
+    ]
+    db.execute("DELETE FROM framed_documents")
+    again = frame_sentences(db, distillation_detector)
+    assert (again.documents, again.embedded) == (4, 0)
+    assert mentions(db) == one_by_one
+
+
 def test_a_new_codebook_version_recomputes_only_the_framing_rows(
     db: duckdb.DuckDBPyConnection,
     distillation_detector: FrameDetector,
