@@ -131,8 +131,14 @@ class Measured:
     measured_at: str = ""
 
 
-def measure(size: int, cache: Path) -> Measured:
-    """Build and run a study of ``size`` documents in a child process."""
+def measure(size: int, cache: Path, script: Path = Path(__file__)) -> Measured:
+    """Build and run a study of ``size`` documents in a child process.
+
+    Args:
+        size: Documents.
+        cache: Model cache shared by the runs (the one-offs are paid before).
+        script: The child's copy of this file; another checkout's copy runs that checkout's code.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         origin = write_corpus(folder / "corpus.jsonl", size)
@@ -143,7 +149,7 @@ def measure(size: int, cache: Path) -> Measured:
         )
         started = time.perf_counter()
         done = subprocess.run(
-            [sys.executable, __file__, "--child", str(folder)],
+            [sys.executable, str(script), "--child", str(folder)],
             capture_output=True,
             text=True,
             check=True,
@@ -162,9 +168,18 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000])
     parser.add_argument("--child")
+    parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="run each size with the code of git revision REV too, side by side, and write the "
+        'ratios under "Scale, side by side" (the "Scale" rows are left as they are)',
+    )
     args = parser.parse_args()
     if args.child:
         run_child(Path(args.child))
+        return
+    if args.baseline:
+        side_by_side(args.baseline, args.sizes)
         return
     with tempfile.TemporaryDirectory() as cache:
         one_offs = prepare_models(Path(cache))
@@ -184,6 +199,76 @@ def main() -> None:
             text = render(rows, one_offs)
             write_section("Scale", text)
     print(text)
+
+
+def side_by_side(revision: str, sizes: list[int]) -> None:
+    """Each size with the baseline revision's code, then with this checkout's, one after the
+    other on the same corpus and model files; the times and their ratios go to RESULTS.md."""
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", revision], cwd=ROOT, capture_output=True, text=True,
+        check=True,
+    ).stdout.strip()  # fmt: skip
+    current = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+        check=True,
+    ).stdout.strip()  # fmt: skip
+    pairs: list[tuple[Measured, Measured]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        cache, checkout = Path(tmp) / "models", Path(tmp) / "baseline"
+        subprocess.run(
+            ["git", "worktree", "add", "--detach", str(checkout), commit], cwd=ROOT, check=True
+        )
+        try:
+            prepare_models(cache)
+            for size in sizes:
+                before = measure(size, cache, checkout / "bench" / "scale.py")
+                after = measure(size, cache)
+                pairs.append((before, after))
+                print(
+                    json.dumps({"baseline": asdict(before), "current": asdict(after)}), flush=True
+                )
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(checkout)], cwd=ROOT)
+    text = render_pairs(pairs, commit, current)
+    write_section("Scale, side by side", text)
+    print(text)
+
+
+def render_pairs(pairs: list[tuple[Measured, Measured]], baseline: str, current: str) -> str:
+    """The "Scale, side by side" section: seconds per stage of both revisions and their ratio."""
+    stages = list(pairs[0][1].timings)
+    lines = [
+        f"`python -m bench.scale --baseline {baseline} --sizes …`: each size run with the code "
+        f"of {baseline} (baseline), then of {current} (this checkout), one after the other on this "
+        "machine, on the same seeded corpus and the same exported model files. Seconds per stage; the ratio "
+        "is this checkout over the baseline (below 1 is faster).",
+        "",
+        "| documents | code | " + " | ".join(stages) + " | total s | peak MiB |",
+        "|---" * (len(stages) + 4) + "|",
+    ]
+    for before, after in pairs:
+        for label, row in ((f"baseline {baseline}", before), (f"this {current}", after)):
+            cells = " | ".join(f"{row.timings.get(s, 0):.0f}" for s in stages)
+            lines.append(
+                f"| {row.size:,} | {label} | {cells} | {row.total:.0f} | {row.peak_mib:.0f} |"
+            )
+        ratios = " | ".join(
+            f"{after.timings[s] / before.timings[s]:.2f}" if before.timings.get(s, 0) >= 1 else "–"
+            for s in stages
+        )
+        lines.append(
+            f"| {after.size:,} | ratio | {ratios} | **{after.total / before.total:.2f}** | "
+            f"{after.peak_mib / before.peak_mib:.2f} |"
+        )
+    lines.append("")
+    for before, after in pairs:
+        same = before.counts.get("frames") == after.counts.get("frames")
+        lines.append(
+            f"- {after.size:,} documents: the frames stage's counts (documents, sentences, "
+            f"embedded, screened out, mentions, rebuttals) are "
+            f"{'the same in both runs' if same else 'different: ' + json.dumps([before.counts.get('frames'), after.counts.get('frames')])}."
+        )
+    return "\n".join(lines)
 
 
 def recorded_rows() -> list[Measured]:
