@@ -76,9 +76,15 @@ def _codebook(ref: str | None, settings: Settings | None) -> Codebook:
 
 
 def _embedder(settings: Settings | None) -> Any:
+    """The study's embedder, with the backend its analysis uses (a classifier trained on other
+    vectors would be refused by the framing stage); the default model outside a study."""
+    if settings is not None:
+        from pipeline.embed import make_embedder
+
+        return make_embedder(settings)
     from models.embedder import DEFAULT_MODEL, Embedder
 
-    return Embedder(settings.models.embedding if settings else DEFAULT_MODEL)
+    return Embedder(DEFAULT_MODEL)
 
 
 @frames_app.command()

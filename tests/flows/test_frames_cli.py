@@ -11,6 +11,9 @@ import typer
 from typer.testing import CliRunner
 
 from flows.cli import app
+from pipeline.config import load_settings
+from pipeline.embed import make_embedder, model_id_for
+from pipeline.frames import load_detector
 from tests.conftest import MINIMAL_STUDY
 
 runner = CliRunner()
@@ -108,6 +111,12 @@ def test_train_stores_a_classifier_that_classify_and_evaluate_use(study: Path) -
     assert result.exit_code == 0, result.output
     assert "single-label classifier on 8 texts" in result.output
     assert (study / "data" / "codebooks" / "ai_distillation.v1.classifier.npz").is_file()
+    # trained on the vectors the analysis makes, so the framing stage takes it
+    settings = load_settings(study / "study.toml")
+    detector = load_detector(settings, embedder=make_embedder(settings))
+    assert detector.classifier is not None
+    assert detector.classifier.embedding_model == detector.embedding_model
+    assert detector.embedding_model == model_id_for(settings)
     result = runner.invoke(app, ["frames", "classify", "-"], input="They stole it\n")
     assert [line["top"] for line in json_lines(result.output)] == ["theft"]
     result = runner.invoke(app, ["frames", "evaluate", "--labels", "labels.csv"])
