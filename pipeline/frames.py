@@ -66,10 +66,9 @@ def load_detector(
         ModelError: When a stored classifier was trained on another embedding model.
     """
     from models.cues import load_spacy
-    from models.embedder import Embedder
 
     codebook = codebook or study_codebook(settings)
-    embedder = embedder or Embedder(settings.models.embedding)
+    embedder = embedder or embed.make_embedder(settings)
     classifier = load_classifier(
         *classifier_paths(classifier_folder(settings), codebook.id, codebook.version)
     )
@@ -194,7 +193,8 @@ def frame_sentences(
     # one reads, cue-matches and screens the next batch and writes the one before: on two cores
     # the Python work no longer waits for the embeddings, nor they for it. Batches are still
     # written in order, each in its own transaction.
-    with ThreadPoolExecutor(1, thread_name_prefix="framewatch-embed") as pool:
+    pool = ThreadPoolExecutor(1, thread_name_prefix="framewatch-embed")
+    try:
         previous: _Batch | None = None
         carried: dict[str, np.ndarray] = {}
         for start in range(0, len(pending), batch_documents):
@@ -208,6 +208,10 @@ def frame_sentences(
             previous = batch
         if previous is not None:
             _write_batch(con, detector, previous, carried, counts, run_id)
+    finally:
+        # On an error or an interrupt, a batch not yet started is dropped at once (nothing of it
+        # was written); the one running finishes its embedding call.
+        pool.shutdown(wait=True, cancel_futures=True)
     return counts
 
 
