@@ -10,6 +10,10 @@ crawl's ingest does with its feed files. Results go to bench/RESULTS.md under "S
 figures to bench/scale.json), rewritten after each size.
 
 Run: .venv/bin/python -m bench.scale --sizes 10000 30000
+
+With ``--baseline REV`` each size runs twice, first with the code of git revision REV (from a
+temporary worktree), then with this checkout's, and the times and their ratios go under "Scale,
+side by side" instead (a speed change measured against the code before it, on the same machine).
 """
 
 from __future__ import annotations
