@@ -225,9 +225,10 @@ class AnalysisSection(BaseModel):
     model_config = _FROZEN
 
     backend: Literal["auto", "torch", "onnx", "onnx-int8"] = "auto"
-    # Texts per transformer call. Small batches were faster on 2-core machines here (document
-    # texts at 8: about 1.3x the speed at 64), and the int8 export gives the same vectors at
-    # any batch size (see bench/RESULTS.md, "Scale, side by side").
+    # Texts per transformer call. At 8 instead of 64 a 10,000-document run peaked at 0.71x the
+    # memory; the encoder alone was faster at 8 on document texts, but the whole run showed no
+    # clear speed change. The int8 export gives the same vectors at any batch size (see
+    # bench/RESULTS.md, "Scale, side by side").
     batch_size: int = Field(default=8, ge=1, le=4096)
     full_model: Literal["cues", "all"] = "cues"
     ner: Literal["speakers", "all"] = "speakers"
