@@ -208,14 +208,7 @@ def main() -> None:
 def side_by_side(revision: str, sizes: list[int]) -> None:
     """Each size with the baseline revision's code, then with this checkout's, one after the
     other on the same corpus and model files; the times and their ratios go to RESULTS.md."""
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", revision], cwd=ROOT, capture_output=True, text=True,
-        check=True,
-    ).stdout.strip()  # fmt: skip
-    current = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-        check=True,
-    ).stdout.strip()  # fmt: skip
+    commit, current = short_commit(revision), short_commit("HEAD")
     pairs: list[tuple[Measured, Measured]] = []
     with tempfile.TemporaryDirectory() as tmp:
         cache, checkout = Path(tmp) / "models", Path(tmp) / "baseline"
@@ -236,6 +229,15 @@ def side_by_side(revision: str, sizes: list[int]) -> None:
     text = render_pairs(pairs, commit, current)
     write_section("Scale, side by side", text)
     print(text)
+
+
+def short_commit(revision: str) -> str:
+    """The short hash of a git revision of this checkout."""
+    done = subprocess.run(
+        ["git", "rev-parse", "--short", revision], cwd=ROOT, capture_output=True, text=True,
+        check=True,
+    )  # fmt: skip
+    return done.stdout.strip()
 
 
 def render_pairs(pairs: list[tuple[Measured, Measured]], baseline: str, current: str) -> str:

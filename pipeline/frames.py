@@ -303,6 +303,8 @@ def _read_batch(
     the batch before is computing counts as stored (that batch is written first), so a sentence
     shared by neighbouring batches is embedded once, as when batches ran one after the other.
     """
+    if detector.embedder is None:
+        raise ModelError("the detector has no embedder to embed sentences that have no vector")
     table = load_sentences(con, doc_ids, detector.embedding_model)
     texts = table["text"].tolist()
     missing = table["vector"].isna().to_numpy() if len(table) else np.zeros(0, dtype=bool)
@@ -318,8 +320,6 @@ def _read_batch(
         keep[rows] = screen.passes([texts[i] for i in rows], support[rows], forced[rows])
     kept = table[keep].reset_index(drop=True)
     embed_now = (missing & keep)[keep]
-    if embed_now.any() and detector.embedder is None:
-        raise ModelError("the detector has no embedder to embed sentences that have no vector")
     # A sentence repeated in the batch (boilerplate, a quote carried by several outlets) is
     # embedded once; its vector does not depend on its batch-mates, so this changes no vector.
     first: dict[str, int] = {}
@@ -410,11 +410,8 @@ def _vectors(
     table: pd.DataFrame, detector: FrameDetector, batch: _Batch, carried: dict[str, np.ndarray]
 ) -> np.ndarray:
     """Stored vectors, those the batch before computed, and those computed for this batch."""
-    dimension = int(detector.embedder.dimension) if detector.embedder is not None else 0
     stored = ~(batch.embed_now | batch.borrowed)
-    if dimension == 0 and stored.any():
-        dimension = len(table["vector"][stored].iloc[0])
-    vectors = np.zeros((len(table), dimension), dtype=np.float32)
+    vectors = np.zeros((len(table), int(detector.embedder.dimension)), dtype=np.float32)
     if stored.any():
         vectors[stored] = np.stack(
             [np.asarray(v, dtype=np.float32) for v in table["vector"][stored]]

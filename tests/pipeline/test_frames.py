@@ -97,13 +97,9 @@ def test_a_rerun_does_no_repeated_work_and_new_sentences_are_framed(
     assert scalar(db, "SELECT count(*) FROM frame_mentions WHERE doc_id = 'u_second'") == 1
 
 
-def test_a_sentence_repeated_in_a_batch_is_embedded_once(
-    db: duckdb.DuckDBPyConnection, distillation_detector: FrameDetector, monkeypatch: Any
-) -> None:
-    repeated = "The firm called it intellectual property theft."
-    add_document(db, "u_copy_a", [repeated, "Shares rose on Monday."])
-    add_document(db, "u_copy_b", [repeated])
-    embedder = distillation_detector.embedder
+def texts_embedded(detector: FrameDetector, monkeypatch: Any) -> list[str]:
+    """The texts the detector's embedder is asked to embed from now on, in order."""
+    embedder = detector.embedder
     seen: list[str] = []
     original = embedder.embed
 
@@ -112,6 +108,16 @@ def test_a_sentence_repeated_in_a_batch_is_embedded_once(
         return np.asarray(original(texts))
 
     monkeypatch.setattr(embedder, "embed", counting)
+    return seen
+
+
+def test_a_sentence_repeated_in_a_batch_is_embedded_once(
+    db: duckdb.DuckDBPyConnection, distillation_detector: FrameDetector, monkeypatch: Any
+) -> None:
+    repeated = "The firm called it intellectual property theft."
+    add_document(db, "u_copy_a", [repeated, "Shares rose on Monday."])
+    add_document(db, "u_copy_b", [repeated])
+    seen = texts_embedded(distillation_detector, monkeypatch)
     counts = frame_sentences(db, distillation_detector)
     assert seen.count(repeated) == 1 and len(seen) == len(set(seen)) == 7
     assert counts.sentences == 8 and counts.embedded == 7
@@ -130,15 +136,7 @@ def test_a_sentence_shared_by_neighbouring_batches_is_embedded_once(
     repeated = "The firm called it intellectual property theft."
     add_document(db, "u_copy_a", [repeated, "Shares rose on Monday."])
     add_document(db, "u_copy_b", [repeated, "Shares rose on Monday."])
-    embedder = distillation_detector.embedder
-    seen: list[str] = []
-    original = embedder.embed
-
-    def counting(texts: list[str]) -> np.ndarray:
-        seen.extend(texts)
-        return np.asarray(original(texts))
-
-    monkeypatch.setattr(embedder, "embed", counting)
+    seen = texts_embedded(distillation_detector, monkeypatch)
     counts = frame_sentences(db, distillation_detector, batch_documents=1)
     assert seen.count(repeated) == 1 and len(seen) == len(set(seen)) == 7
     assert (counts.documents, counts.sentences, counts.embedded) == (4, 9, 7)
