@@ -197,3 +197,35 @@ def test_worker_processes_store_what_one_process_stores(
     assert pooled == [2]  # one process for the first run, two workers for the second
     assert tables[1] == tables[2]
     assert tables[2][0]["documents"] == 12 and tables[2][0]["skipped_language"] == 3
+
+
+@pytest.mark.slow
+def test_lines_blank_parts_and_gazetteer_names_outside_cue_sentences(
+    con: duckdb.DuckDBPyConnection, study: Settings, pipes: Pipelines
+) -> None:
+    text = (
+        "  The San Francisco lab released a model.\n \n"
+        "-- !\n"
+        "anthropic did not comment. New York Times readers, again.\t\n\n"
+    )
+    store(con, make_doc("a1", text))
+    analyse_documents(con, study, pipes)
+    rows = con.execute(
+        "SELECT text, start_char, end_char FROM sentences ORDER BY sentence_idx"
+    ).fetchall()
+    assert [r[0] for r in rows] == [
+        "The San Francisco lab released a model.",
+        "anthropic did not comment.",
+        "New York Times readers, again.",
+    ]
+    assert all(text[start:end] == sentence for sentence, start, end in rows)
+    assert scalar(con, "SELECT sentences FROM nlp_documents") == 3
+    assert scalar(con, "SELECT words FROM nlp_documents") == 7 + 4 + 5
+    entities = con.execute(
+        "SELECT sentence_idx, text, name, source FROM entities ORDER BY sentence_idx"
+    ).fetchall()
+    # a lower-case "anthropic" is not taken for the company
+    assert entities == [
+        (0, "San Francisco lab", "Anthropic", "gazetteer"),
+        (2, "New York Times", "The New York Times", "gazetteer"),
+    ]
