@@ -60,7 +60,6 @@ class Pipelines:
     longest_alias: int
     version: str
     ner: str = "speakers"
-    first_words: frozenset[int] = frozenset()  # LOWER ids of the aliases' first words
 
 
 def load_pipelines(
@@ -78,7 +77,6 @@ def load_pipelines(
         ModelError: When the pipeline is not installed.
     """
     import spacy
-    from spacy.strings import get_string_id
 
     fast = spacy.blank("en")
     fast.add_pipe("sentencizer")
@@ -104,7 +102,6 @@ def load_pipelines(
         longest_alias=max((len(alias.split()) for alias in aliases), default=1),
         version=f"{name}-{full.meta.get('version', '?')}+rules2+ner-{ner}",
         ner=ner,
-        first_words=frozenset(get_string_id(alias.split(" ")[0]) for alias in aliases),
     )
 
 

@@ -20,9 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
-import numpy as np
 import pyarrow as pa
-from spacy.attrs import IS_LOWER, IS_PUNCT, IS_SPACE, LOWER
 
 from models.spacy_pipeline import BUILTIN_ALIASES, Pipelines, load_pipelines
 from pipeline.config import Settings
@@ -229,18 +227,14 @@ def analyse_batch(docs: list[DocumentInput], pipelines: Pipelines, settings: Set
         else:
             rows.documents.append(_doc_row(doc, status, language, 0, 0, pipelines.version))
     texts = [(d.text or "")[: settings.analysis.max_doc_chars] for d, _ in readable]
+    split = [_sentences(fast_doc) for fast_doc in pipelines.fast.pipe(texts, batch_size=64)]
     everything = settings.analysis.full_model == "all"
-    split = [
-        _sentences(fast_doc, everything) for fast_doc in pipelines.fast.pipe(texts, batch_size=64)
-    ]
-    cue_texts = [s.text for sentences in split for s in sentences if s.cue]
+    cue_texts = [s.text for spans in split for s in spans if everything or has_cue(s.text)]
     parsed = iter(parse(cue_texts, pipelines))
-    for (doc, language), sentences in zip(readable, split, strict=True):
+    for (doc, language), spans in zip(readable, split, strict=True):
         status = "truncated" if len(doc.text or "") > settings.analysis.max_doc_chars else "ok"
-        words = _add_sentences(rows, doc, sentences, parsed, pipelines)
-        rows.documents.append(
-            _doc_row(doc, status, language, len(sentences), words, pipelines.version)
-        )
+        words = _add_sentences(rows, doc, spans, parsed, pipelines, everything)
+        rows.documents.append(_doc_row(doc, status, language, len(spans), words, pipelines.version))
         rows.counts["words"] += words
     rows.counts["documents"] += len(docs)
     rows.counts["sentences"] += len(rows.sentences)
@@ -284,83 +278,51 @@ def add_entities(doc: Any, found: list[tuple[int, int, str]]) -> None:
         doc.set_ents(new, default="unmodified")
 
 
-@dataclass(frozen=True)
-class _Sentence:
-    """One sentence of a document as the fast pipeline split it."""
-
-    span: Any
-    text: str
-    words: int  # tokens that are not punctuation
-    cue: bool  # the full model reads it
-    lowers: list[int]  # LOWER ids of its tokens
-    lower_case: list[int]  # IS_LOWER of its tokens
-
-
-def _sentences(doc: Any, everything: bool) -> list[_Sentence]:
-    """Non-blank sentences with surrounding whitespace trimmed; a line break also ends one.
-
-    The token flags come from one ``to_array`` call per document, so no Python object is made per
-    token.
-    """
-    flags = doc.to_array([IS_SPACE, IS_PUNCT, LOWER, IS_LOWER])
-    space, punct = flags[:, 0].astype(bool), flags[:, 1].astype(bool)
-    # Running counts: words (not punctuation) and content (neither space nor punctuation) before i.
-    words = np.concatenate(([0], np.cumsum(~punct)))
-    content = np.concatenate(([0], np.cumsum(~space & ~punct)))
-    newlines = [i for i in np.flatnonzero(space).tolist() if "\n" in doc[i].text]
-    lowers, lower_case = flags[:, 2].tolist(), flags[:, 3].tolist()
-    found = []
+def _sentences(doc: Any) -> list[Any]:
+    """Non-blank sentences with surrounding whitespace trimmed; a line break also ends one."""
+    spans = []
     for sent in doc.sents:
-        start = sent.start
-        cuts = [i for i in newlines if sent.start <= i < sent.end]
-        for stop in [*cuts, sent.end]:
-            if content[stop] > content[start]:
-                first, last = start, stop - 1
-                while space[first]:
-                    first += 1
-                while space[last]:
-                    last -= 1
-                span = doc[first : last + 1]
-                text = span.text
-                found.append(
-                    _Sentence(
-                        span,
-                        text,
-                        int(words[last + 1] - words[first]),
-                        everything or has_cue(text),
-                        lowers[first : last + 1],
-                        lower_case[first : last + 1],
-                    )
-                )
-            start = stop + 1
-    return found
+        for part in _split_on_newlines(sent):
+            tokens = [t for t in part if not t.is_space]
+            if tokens and any(not t.is_punct for t in tokens):
+                spans.append(doc[tokens[0].i : tokens[-1].i + 1])
+    return spans
+
+
+def _split_on_newlines(sent: Any) -> Iterator[Any]:
+    start = sent.start
+    for token in sent:
+        if token.is_space and "\n" in token.text:
+            yield sent.doc[start : token.i]
+            start = token.i + 1
+    yield sent.doc[start : sent.end]
 
 
 def _add_sentences(
     rows: BatchRows,
     doc: DocumentInput,
-    sentences: list[_Sentence],
+    spans: list[Any],
     parsed: Iterator[Any],
     pipelines: Pipelines,
+    everything: bool,
 ) -> int:
     """Append the sentence and entity rows of one document; return its word count."""
     context = Context(aliases=pipelines.aliases)
     words = 0
-    for idx, sentence in enumerate(sentences):
-        span = sentence.span
-        words += sentence.words
-        if sentence.cue:
+    for idx, span in enumerate(spans):
+        words += sum(1 for t in span if not t.is_punct)
+        if everything or has_cue(span.text):
             full = next(parsed)
             rows.counts["full_model_sentences"] += 1
-            attribution = attribute(full, context, sentence.text)
+            attribution = attribute(full, context)
             entities = [_entity(e, span.start_char, pipelines) for e in full.ents]
         else:
             attribution = Attribution()
-            entities = _gazetteer(sentence, pipelines, context)
-        if doc.kind.startswith("reddit") and sentence.text.startswith(">"):
+            entities = _gazetteer(span, pipelines, context)
+        if doc.kind.startswith("reddit") and span.text.startswith(">"):
             quoted = f"u/{doc.parent_author}" if doc.parent_author else None
             attribution = Attribution(quoted, "quoted", None, ">")
-        rows.sentences.append(_sentence_row(doc.doc_id, idx, sentence, attribution))
+        rows.sentences.append(_sentence_row(doc.doc_id, idx, span, attribution))
         rows.entities.extend({"doc_id": doc.doc_id, "sentence_idx": idx, **e} for e in entities)
     return words
 
@@ -378,19 +340,18 @@ def _entity(ent: Any, offset: int, pipelines: Pipelines) -> dict[str, Any]:
     }
 
 
-def _gazetteer(sentence: _Sentence, pipelines: Pipelines, context: Context) -> list[dict[str, Any]]:
+def _gazetteer(span: Any, pipelines: Pipelines, context: Context) -> list[dict[str, Any]]:
     """Alias-table names in a sentence the full model does not read."""
     found = []
-    doc = sentence.span.doc
-    for alias, start, end in _alias_matches(sentence, pipelines):
+    for alias, start, end in _alias_matches(span, pipelines):
         name = pipelines.aliases[alias]
         label = pipelines.labels[alias]
         context.remember(name, label)
         found.append(
             {
-                "start_char": doc[start].idx,
-                "end_char": doc[end - 1].idx + len(doc[end - 1].text),
-                "text": doc[start:end].text,
+                "start_char": span.doc[start].idx,
+                "end_char": span.doc[end - 1].idx + len(span.doc[end - 1].text),
+                "text": span.doc[start:end].text,
                 "label": label,
                 "name": name,
                 "source": "gazetteer",
@@ -399,40 +360,28 @@ def _gazetteer(sentence: _Sentence, pipelines: Pipelines, context: Context) -> l
     return found
 
 
-def _alias_matches(sentence: _Sentence, pipelines: Pipelines) -> Iterator[tuple[str, int, int]]:
-    """Longest alias matches in a sentence, left to right, without overlaps.
-
-    Only a token that is the first word of some alias is looked at as a string.
-    """
-    span, lowers = sentence.span, sentence.lowers
-    words: dict[int, str] = {}
-
-    def word(i: int) -> str:
-        if i not in words:
-            words[i] = span[i].lower_
-        return words[i]
-
-    i, n = 0, len(lowers)
-    while i < n:
-        if lowers[i] in pipelines.first_words and not sentence.lower_case[i]:
-            for size in range(min(pipelines.longest_alias, n - i), 0, -1):
-                alias = " ".join(word(j) for j in range(i, i + size))
-                if alias in pipelines.aliases:
-                    yield alias, span.start + i, span.start + i + size
-                    i += size - 1
-                    break
+def _alias_matches(span: Any, pipelines: Pipelines) -> Iterator[tuple[str, int, int]]:
+    """Longest alias matches in a span, left to right, without overlaps."""
+    words = [t.lower_ for t in span]
+    i = 0
+    while i < len(words):
+        for size in range(min(pipelines.longest_alias, len(words) - i), 0, -1):
+            alias = " ".join(words[i : i + size])
+            if alias in pipelines.aliases and not span[i].is_lower:
+                yield alias, span.start + i, span.start + i + size
+                i += size - 1
+                break
         i += 1
 
 
-def _sentence_row(doc_id: str, idx: int, sentence: _Sentence, who: Attribution) -> dict[str, Any]:
-    span = sentence.span
+def _sentence_row(doc_id: str, idx: int, span: Any, who: Attribution) -> dict[str, Any]:
     return {
         "doc_id": doc_id,
         "sentence_idx": idx,
-        "text": sentence.text,
+        "text": span.text,
         "start_char": span.start_char,
         "end_char": span.end_char,
-        "text_hash": text_hash(sentence.text),
+        "text_hash": text_hash(span.text),
         "speaker": who.speaker,
         "speaker_kind": who.kind,
         "speaker_via": who.via,

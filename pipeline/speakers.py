@@ -18,9 +18,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from spacy.attrs import LOWER
-from spacy.strings import get_string_id
-
 _VERBS = (
     "say says said saying claim claims claimed claiming argue argues argued arguing accuse accuses "
     "accused accusing write writes wrote written writing tell tells told telling stated warn warns "
@@ -42,10 +39,6 @@ _GROUP_NOUNS = frozenset(
     {"company", "firm", "lab", "startup", "group", "government", "agency", "administration"}
 )
 _SUBJECT_DEPS = frozenset({"nsubj", "nsubjpass"})
-# The same words as spaCy's LOWER ids: a sentence's tokens are looked at one by one (a Python object
-# each) only where one of these words stands.
-_VERB_IDS = frozenset(get_string_id(v) for v in REPORTING_VERBS)
-_ACCORDING_ID = get_string_id("according")
 _NAME_LABELS = frozenset({"PERSON", "ORG", "NORP", "GPE", "PRODUCT"})
 _LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"\s*['’]s$")
@@ -101,18 +94,17 @@ def has_quotation(text: str) -> bool:
     return any(len(m.group(1).split()) >= 4 for m in _QUOTED_SPAN.finditer(text))
 
 
-def attribute(sent: Any, context: Context, text: str | None = None) -> Attribution:
+def attribute(sent: Any, context: Context) -> Attribution:
     """Find who voices a parsed sentence.
 
     Args:
         sent: A spaCy ``Doc`` or ``Span`` with dependency parse and entities.
         context: Names from earlier sentences; updated with this sentence's entities.
-        text: The sentence's text when the caller has it (spaCy rebuilds it token by token).
 
     Returns:
         The attribution; ``kind`` is None when the sentence is the author's own voice.
     """
-    quoted = has_quotation(sent.text if text is None else text)
+    quoted = has_quotation(sent.text)
     kind = "quoted" if quoted else "reported"
     chain = _reporting_chain(sent)
     result = Attribution(kind="quoted", cue="quotation") if quoted else Attribution()
@@ -163,8 +155,9 @@ def _capitalised(token: Any) -> bool:
 def _reporting_chain(sent: Any) -> list[tuple[Any, Any]]:
     """(verb, subject) pairs of the reporting verbs, outermost first, nested ones only."""
     found = []
-    for i in [i for i, word in enumerate(_lower_ids(sent)) if word in _VERB_IDS]:
-        token = sent[i]
+    for token in sent:
+        if token.lower_ not in REPORTING_VERBS:
+            continue
         subjects = [c for c in token.children if c.dep_ in _SUBJECT_DEPS]
         if subjects:
             found.append((token, subjects[0]))
@@ -176,16 +169,9 @@ def _reporting_chain(sent: Any) -> list[tuple[Any, Any]]:
     return chain
 
 
-def _lower_ids(sent: Any) -> list[int]:
-    """The LOWER ids of a sentence's tokens (a Doc, or a Span of a longer one)."""
-    ids: list[int] = sent.to_array([LOWER]).reshape(-1).tolist()
-    return ids
-
-
 def _according_to(sent: Any) -> Any:
-    for i in [i for i, word in enumerate(_lower_ids(sent)) if word == _ACCORDING_ID]:
-        token = sent[i]
-        if token.i + 1 < len(token.doc):
+    for token in sent:
+        if token.lower_ == "according" and token.i + 1 < len(token.doc):
             after = token.doc[token.i + 1]
             if after.lower_ == "to":
                 objects = [c for c in after.children if c.dep_ == "pobj"]
