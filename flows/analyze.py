@@ -32,7 +32,7 @@ from models.embedder import Embedder
 from models.spacy_pipeline import Pipelines, load_pipelines
 from pipeline import embed, frames, nlp, topics
 from pipeline.config import Settings, load_settings
-from pipeline.store import connect_writer, record_run
+from pipeline.store import connect_stepping_writer, let_readers_in, record_run
 
 
 @dataclass
@@ -121,6 +121,7 @@ def _nlp_on_dask(ctx: AnalysisContext) -> dict[str, int]:
             rows = future.result()
             nlp.write_rows(ctx.con, rows)
             counts.update(rows.counts)
+            let_readers_in(ctx.con)
     counts["documents"] += 0
     return dict(counts)
 
@@ -226,7 +227,8 @@ def analyze_flow(study_file: str, only: list[str] | None = None) -> list[StageRe
         only: Names of the stages to run (default: all, in order).
     """
     settings = load_settings(Path(study_file))
-    con = connect_writer(settings.database_path)
+    # Between batches, framewatch readers that wait for the file are let in (see SteppingWriter).
+    con = connect_stepping_writer(settings.database_path)
     try:
         return run_stages(con, settings, only, runner=run_stage)
     finally:
@@ -245,9 +247,9 @@ def run_stages(
     call = runner or run_stage.fn
     # The Dask fan-out submits its batch tasks from the flow itself: a task submitted from inside
     # another task would carry that task's parameters (the open database) to the workers.
-    return [
-        run_stage.fn(stage, ctx)
-        if stage.name == "nlp" and settings.analysis.dask
-        else call(stage, ctx)
-        for stage in chosen
-    ]
+    results = []
+    for stage in chosen:
+        on_dask = stage.name == "nlp" and settings.analysis.dask
+        results.append(run_stage.fn(stage, ctx) if on_dask else call(stage, ctx))
+        let_readers_in(ctx.con)
+    return results

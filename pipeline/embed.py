@@ -23,6 +23,7 @@ import pyarrow as pa
 from models.embedder import Embedder, TextEmbedder
 from pipeline.config import Settings
 from pipeline.documents import text_hash
+from pipeline.store import let_readers_in
 
 WRITE_BATCH = 2048
 CHUNK = 10_000
@@ -177,6 +178,7 @@ def embed_missing(
     for start in range(0, len(hashes), WRITE_BATCH):
         chunk = hashes[start : start + WRITE_BATCH]
         write_vectors(con, model.model_id, chunk, model.embed([by_hash[h] for h in chunk]))
+        let_readers_in(con)
     return {"embedded": len(hashes), "cached": len(by_hash) - len(hashes)}
 
 

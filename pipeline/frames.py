@@ -30,7 +30,7 @@ from models.screen import Screen, ScreenFit, fit_screen, load_fit
 from pipeline import embed
 from pipeline.config import Settings
 from pipeline.errors import ModelError
-from pipeline.store import record_run, utcnow
+from pipeline.store import let_readers_in, record_run, utcnow
 
 BATCH_DOCUMENTS = 500
 
@@ -205,6 +205,7 @@ def frame_sentences(
                 batch.vectors = pool.submit(detector.embedder.embed, batch.texts)
             if previous is not None:
                 carried = _write_batch(con, detector, previous, carried, counts, run_id)
+                let_readers_in(con)
             previous = batch
         if previous is not None:
             _write_batch(con, detector, previous, carried, counts, run_id)

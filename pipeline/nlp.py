@@ -34,6 +34,7 @@ from pipeline.speakers import (
     normalise_name,
     unnamed_speakers,
 )
+from pipeline.store import let_readers_in
 
 BATCH_DOCUMENTS = 200
 MIN_BATCHES_PER_WORKER = 2  # starting a worker costs a model load: not worth it for less
@@ -94,11 +95,13 @@ def analyse_documents(
         for rows in _on_processes(con, batches, settings, aliases, workers):
             write_rows(con, rows)
             counts.update(rows.counts)
+            let_readers_in(con)
         return {"documents": 0, **counts}
     for ids in batches:
         rows = analyse_batch(fetch_documents(con, ids), pipelines, settings)
         write_rows(con, rows)
         counts.update(rows.counts)
+        let_readers_in(con)
     return {"documents": 0, **counts}
 
 

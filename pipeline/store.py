@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 
@@ -29,6 +29,9 @@ SQL_DIR = Path(__file__).parent / "sql"
 # How long a flow that writes (crawl ingest, analysis, export) waits for another process to let
 # go of the database: a researcher's query, or a notebook that holds it open read-only.
 WRITER_WAIT_SECONDS = 600.0
+# How long a writer that steps aside (see :class:`SteppingWriter`) waits for the readers it let in
+# to open the file before it opens it again (readers retry every half second).
+HANDOFF_SECONDS = 5.0
 _MIGRATION_NAME = re.compile(r"^(\d{4})_(\w+)\.sql$")
 
 
@@ -138,28 +141,35 @@ def connect(
     deadline = time.monotonic() + wait_seconds
     hint = "or pass --wait SECONDS" if read_only else "then run this again"
     told = False
-    while True:
-        try:
-            con = duckdb.connect(str(path), read_only=read_only)
-            break
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower():
-                raise StoreError(f"{path}: cannot open the database ({exc})") from exc
-            holder = lock_holder(path, str(exc))
-            if time.monotonic() >= deadline:
+    ticket: Path | None = None
+    try:
+        while True:
+            try:
+                con = duckdb.connect(str(path), read_only=read_only)
+                break
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower():
+                    raise StoreError(f"{path}: cannot open the database ({exc})") from exc
+                holder = lock_holder(path, str(exc))
+                if time.monotonic() >= deadline:
+                    raise StoreError(
+                        f"{path}: the database is in use by {holder}. DuckDB lets one process "
+                        "write a file and no other open it meanwhile (a reader that keeps it open "
+                        f"holds off writers too); wait for it to finish, {hint}"
+                    ) from exc
+                if read_only and ticket is None:
+                    ticket = _queue_reader(path)
+                if on_wait and not told:
+                    on_wait(f"The database is in use by {holder}; waiting for it…")
+                    told = True
+                time.sleep(0.5)
+            except duckdb.Error as exc:
                 raise StoreError(
-                    f"{path}: the database is in use by {holder}. DuckDB lets one process write "
-                    "a file and no other open it meanwhile (a reader that keeps it open holds off "
-                    f"writers too); wait for it to finish, {hint}"
+                    f"{path}: not a DuckDB database ({exc}); check study.database"
                 ) from exc
-            if on_wait and not told:
-                on_wait(f"The database is in use by {holder}; waiting for it…")
-                told = True
-            time.sleep(0.5)
-        except duckdb.Error as exc:
-            raise StoreError(
-                f"{path}: not a DuckDB database ({exc}); check study.database"
-            ) from exc
+    finally:
+        if ticket is not None:
+            _leave_queue(ticket)
     if read_only:
         pending = {m.version for m in list_migrations()} - set(applied_versions(con))
         if pending:
@@ -182,6 +192,110 @@ def connect_writer(
     return connect(path, wait_seconds=WRITER_WAIT_SECONDS, on_wait=on_wait)
 
 
+class SteppingWriter:
+    """A writer's connection that steps aside between batches for framewatch readers that wait.
+
+    DuckDB lets no other process open a file while one writes it, so a researcher's query during
+    an hours-long analysis would wait for the whole analysis. A reader that waits (``framewatch
+    sql``, ``framewatch status``, :func:`connect` with ``wait_seconds``) leaves a ticket in the
+    ``….readers`` folder beside the database. Where a long stage has committed a batch it calls
+    :func:`let_readers_in`; if a live reader waits, this closes the file, gives the readers a few
+    seconds to open it, and opens it again (waiting, as any writer does, until they let go). Every
+    other attribute is the DuckDB connection's.
+    """
+
+    def __init__(self, path: Path, on_wait: Callable[[str], None] | None = print) -> None:
+        self._path = path
+        self._on_wait = on_wait
+        self._con = connect_writer(path, on_wait)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name in {"_con", "_path", "_on_wait"}:
+            raise AttributeError(name)
+        return getattr(self._con, name)
+
+    def let_readers_in(self) -> int:
+        """Step aside if framewatch readers wait for the file; how many did."""
+        waiting = waiting_readers(self._path)
+        if not waiting:
+            return 0
+        if self._on_wait:
+            self._on_wait(f"{waiting} reader(s) wait for the database: letting them in")
+        self._con.close()
+        try:
+            deadline = time.monotonic() + HANDOFF_SECONDS
+            while waiting_readers(self._path) and time.monotonic() < deadline:
+                time.sleep(0.05)
+        finally:
+            self._con = connect_writer(self._path, self._on_wait)
+        return waiting
+
+
+def connect_stepping_writer(
+    path: Path, on_wait: Callable[[str], None] | None = print
+) -> duckdb.DuckDBPyConnection:
+    """:func:`connect_writer` for a long writer that lets waiting readers in between batches (a
+    :class:`SteppingWriter`, used wherever a DuckDB connection is)."""
+    return cast(duckdb.DuckDBPyConnection, SteppingWriter(path, on_wait))
+
+
+def let_readers_in(con: duckdb.DuckDBPyConnection) -> int:
+    """Where a long write has committed a batch: let waiting readers in if ``con`` steps aside (a
+    plain connection never does). Nothing may be held open on ``con`` across this call."""
+    step = getattr(con, "let_readers_in", None)
+    return int(step()) if step is not None else 0
+
+
+def reader_queue(database: Path) -> Path:
+    """The folder beside the database where waiting readers leave their ticket (``….readers``)."""
+    return database.with_name(database.name + ".readers")
+
+
+def waiting_readers(database: Path) -> int:
+    """How many live processes wait to read the database (tickets of dead ones are removed)."""
+    try:
+        tickets = list(reader_queue(database).iterdir())
+    except OSError:
+        return 0
+    alive = 0
+    for ticket in tickets:
+        pid = ticket.name.split("-", 1)[0]
+        if pid.isdigit() and _process_alive(int(pid)):
+            alive += 1
+        else:
+            with contextlib.suppress(OSError):
+                ticket.unlink()
+    return alive
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # alive, under another user
+    return True
+
+
+def _queue_reader(database: Path) -> Path | None:
+    """Leave a ticket saying this process waits to read (None where the folder is read-only)."""
+    ticket = reader_queue(database) / f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    try:
+        ticket.parent.mkdir(exist_ok=True)
+        ticket.touch()
+    except OSError:
+        return None
+    return ticket
+
+
+def _leave_queue(ticket: Path) -> None:
+    with contextlib.suppress(OSError):
+        ticket.unlink()
+    with contextlib.suppress(OSError):
+        ticket.parent.rmdir()  # only when no other reader waits
+
+
 def writer_note_path(database: Path) -> Path:
     """The file beside the database saying which command is writing it (``….writer.json``)."""
     return database.with_name(database.name + ".writer.json")
@@ -202,9 +316,12 @@ def lock_holder(database: Path, message: str) -> str:
         note = None
     if not isinstance(note, dict) or str(note.get("pid")) != match[1]:
         return f"another process (PID {match[1]})"
+    steps_aside = (
+        ", which lets waiting readers in between batches" if note.get("steps_aside") else ""
+    )
     return (
         f"framewatch's `{note.get('command')}` run (PID {match[1]}, run {note.get('run_id')}, "
-        f"started {note.get('started_at')} UTC)"
+        f"started {note.get('started_at')} UTC){steps_aside}"
     )
 
 
@@ -222,7 +339,12 @@ def _writer_note(con: duckdb.DuckDBPyConnection, run: Run) -> Iterator[None]:
         outer: str | None = note.read_text(encoding="utf-8")
     except OSError:
         outer = None
-    stamp = {"pid": os.getpid(), "command": run.command, "run_id": run.run_id}
+    stamp = {
+        "pid": os.getpid(),
+        "command": run.command,
+        "run_id": run.run_id,
+        "steps_aside": isinstance(con, SteppingWriter),
+    }
     with contextlib.suppress(OSError):
         note.write_text(
             json.dumps({**stamp, "started_at": f"{utcnow():%Y-%m-%d %H:%M:%S}"}), encoding="utf-8"

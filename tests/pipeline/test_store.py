@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import duckdb
@@ -16,10 +17,14 @@ from pipeline.store import (
     Migration,
     applied_versions,
     connect,
+    connect_stepping_writer,
+    let_readers_in,
     list_migrations,
     lock_holder,
     migrate,
+    reader_queue,
     record_run,
+    waiting_readers,
     writer_note_path,
 )
 
@@ -223,3 +228,58 @@ def test_a_writer_waits_for_a_reader_that_holds_the_file_open(tmp_path: Path) ->
         assert len(told) == 1 and f"(PID {reader.pid})" in told[0]
     finally:
         reader.communicate("")
+
+
+def test_a_stepping_writer_lets_a_waiting_reader_in_between_batches(tmp_path: Path) -> None:
+    path = tmp_path / "db.duckdb"
+    told: list[str] = []
+    con = connect_stepping_writer(path, on_wait=told.append)
+    try:
+        con.execute("CREATE TABLE items (n INTEGER PRIMARY KEY)")
+        con.execute("INSERT INTO items VALUES (1), (2)")
+        assert let_readers_in(con) == 0, "nobody waits: the writer keeps the file"
+        reader = other_process(
+            f"""
+                from pathlib import Path
+                from pipeline.store import connect
+                con = connect(
+                    Path({str(path)!r}), read_only=True, wait_seconds=60,
+                    on_wait=lambda why: print(why, flush=True),
+                )
+                print(con.execute("SELECT count(*) FROM items").fetchone()[0], flush=True)
+                con.close()
+            """
+        )
+        assert reader.stdout is not None
+        assert "waiting for it" in reader.stdout.readline()
+        assert waiting_readers(path) == 1, "the waiting reader left its ticket"
+        assert let_readers_in(con) == 1
+        out, _ = reader.communicate(timeout=60)
+        assert out.strip() == "2", "the reader read what the writer had committed"
+        con.execute("INSERT INTO items VALUES (3)")  # the writer goes on where it was
+        assert con.execute("SELECT count(*) FROM items").fetchone() == (3,)
+        assert not reader_queue(path).exists(), "the reader took its ticket away"
+        assert "1 reader(s) wait for the database: letting them in" in told[0]
+    finally:
+        con.close()
+    plain = duckdb.connect()
+    assert let_readers_in(plain) == 0, "a plain connection never steps aside"
+    plain.close()
+
+
+def test_a_ticket_left_by_a_reader_that_died_is_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "db.duckdb"
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    ).stdout.strip()
+    queue = reader_queue(path)
+    queue.mkdir()
+    (queue / f"{dead}-0badc0de").touch()
+    started = time.monotonic()
+    con = connect_stepping_writer(path, on_wait=None)
+    try:
+        assert waiting_readers(path) == 0 and not any(queue.iterdir())
+        assert let_readers_in(con) == 0
+    finally:
+        con.close()
+    assert time.monotonic() - started < 5, "no hand-off wait for a dead reader"
