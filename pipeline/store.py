@@ -32,6 +32,9 @@ WRITER_WAIT_SECONDS = 600.0
 # How long a writer that steps aside (see :class:`SteppingWriter`) waits for the readers it let in
 # to open the file before it opens it again (readers retry every half second).
 HANDOFF_SECONDS = 5.0
+# A waiting reader touches its ticket every half second; one untouched for longer than this is
+# left by a reader that died (or is no ticket at all) and is removed.
+TICKET_SECONDS = 30.0
 _MIGRATION_NAME = re.compile(r"^(\d{4})_(\w+)\.sql$")
 
 
@@ -157,8 +160,12 @@ def connect(
                         "write a file and no other open it meanwhile (a reader that keeps it open "
                         f"holds off writers too); wait for it to finish, {hint}"
                     ) from exc
-                if read_only and ticket is None:
-                    ticket = _queue_reader(path)
+                if read_only:
+                    # A fresh ticket each time round: a writer takes an old one for a dead reader's.
+                    ticket = ticket or _queue_reader(path)
+                    if ticket is not None:
+                        with contextlib.suppress(OSError):
+                            ticket.touch()
                 if on_wait and not told:
                     on_wait(f"The database is in use by {holder}; waiting for it…")
                     told = True
@@ -252,7 +259,8 @@ def reader_queue(database: Path) -> Path:
 
 
 def waiting_readers(database: Path) -> int:
-    """How many live processes wait to read the database (tickets of dead ones are removed)."""
+    """How many live processes wait to read the database (tickets of dead ones, and tickets not
+    touched for :data:`TICKET_SECONDS`, are removed)."""
     try:
         tickets = list(reader_queue(database).iterdir())
     except OSError:
@@ -260,7 +268,11 @@ def waiting_readers(database: Path) -> int:
     alive = 0
     for ticket in tickets:
         pid = ticket.name.split("-", 1)[0]
-        if pid.isdigit() and _process_alive(int(pid)):
+        try:
+            age = time.time() - ticket.stat().st_mtime
+        except OSError:
+            continue  # its reader just took it away
+        if pid.isdigit() and age < TICKET_SECONDS and _process_alive(int(pid)):
             alive += 1
         else:
             with contextlib.suppress(OSError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -267,7 +268,7 @@ def test_a_stepping_writer_lets_a_waiting_reader_in_between_batches(tmp_path: Pa
     plain.close()
 
 
-def test_a_ticket_left_by_a_reader_that_died_is_ignored(tmp_path: Path) -> None:
+def test_a_ticket_left_by_a_reader_that_died_or_gone_stale_is_ignored(tmp_path: Path) -> None:
     path = tmp_path / "db.duckdb"
     dead = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
@@ -275,6 +276,9 @@ def test_a_ticket_left_by_a_reader_that_died_is_ignored(tmp_path: Path) -> None:
     queue = reader_queue(path)
     queue.mkdir()
     (queue / f"{dead}-0badc0de").touch()
+    old = queue / f"{os.getpid()}-5ca1ab1e"  # a live process, but nobody touched it for minutes
+    old.touch()
+    os.utime(old, (time.time() - 300, time.time() - 300))
     started = time.monotonic()
     con = connect_stepping_writer(path, on_wait=None)
     try:
