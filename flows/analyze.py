@@ -247,9 +247,10 @@ def run_stages(
     call = runner or run_stage.fn
     # The Dask fan-out submits its batch tasks from the flow itself: a task submitted from inside
     # another task would carry that task's parameters (the open database) to the workers.
-    results = []
+    results: list[StageResult] = []
     for stage in chosen:
+        if results:  # between stages (after the last one the flow closes the file anyway)
+            let_readers_in(ctx.con)
         on_dask = stage.name == "nlp" and settings.analysis.dask
         results.append(run_stage.fn(stage, ctx) if on_dask else call(stage, ctx))
-        let_readers_in(ctx.con)
     return results

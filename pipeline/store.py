@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import re
+import stat
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -161,11 +162,9 @@ def connect(
                         f"holds off writers too); wait for it to finish, {hint}"
                     ) from exc
                 if read_only:
-                    # A fresh ticket each time round: a writer takes an old one for a dead reader's.
-                    ticket = ticket or _queue_reader(path)
-                    if ticket is not None:
-                        with contextlib.suppress(OSError):
-                            ticket.touch()
+                    # Touched each time round: a writer takes an untouched one for a dead
+                    # reader's and removes it; then this reader queues again.
+                    ticket = _refresh_ticket(path, ticket)
                 if on_wait and not told:
                     on_wait(f"The database is in use by {holder}; waiting for it…")
                     told = True
@@ -214,15 +213,31 @@ class SteppingWriter:
     def __init__(self, path: Path, on_wait: Callable[[str], None] | None = print) -> None:
         self._path = path
         self._on_wait = on_wait
+        self._lost: BaseException | None = None
         self._con = connect_writer(path, on_wait)
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("__") or name in {"_con", "_path", "_on_wait"}:
+        if name.startswith("__") or name in {"_con", "_path", "_on_wait", "_lost"}:
             raise AttributeError(name)
+        if self._lost is not None:
+            raise StoreError(
+                f"{self._path}: the database could not be opened again after letting readers in "
+                f"({self._lost}); run the command again to go on where it stopped"
+            )
         return getattr(self._con, name)
 
+    def close(self) -> None:
+        """Close the connection (nothing to do when it was lost)."""
+        if self._lost is None:
+            self._con.close()
+
     def let_readers_in(self) -> int:
-        """Step aside if framewatch readers wait for the file; how many did."""
+        """Step aside if framewatch readers wait for the file; how many did.
+
+        Raises:
+            StoreError: When the file stays held for :data:`WRITER_WAIT_SECONDS` after the hand-off
+                (a reader that keeps it open, or another writer that took it meanwhile).
+        """
         waiting = waiting_readers(self._path)
         if not waiting:
             return 0
@@ -234,7 +249,11 @@ class SteppingWriter:
             while waiting_readers(self._path) and time.monotonic() < deadline:
                 time.sleep(0.05)
         finally:
-            self._con = connect_writer(self._path, self._on_wait)
+            try:
+                self._con = connect_writer(self._path, self._on_wait)
+            except BaseException as exc:  # an interrupt while waiting too
+                self._lost = exc
+                raise
         return waiting
 
 
@@ -258,21 +277,31 @@ def reader_queue(database: Path) -> Path:
     return database.with_name(database.name + ".readers")
 
 
+_TICKET_NAME = re.compile(r"^(\d+)-[0-9a-f]{8}$")
+
+
 def waiting_readers(database: Path) -> int:
     """How many live processes wait to read the database (tickets of dead ones, and tickets not
     touched for :data:`TICKET_SECONDS`, are removed)."""
+    folder = reader_queue(database)
+    if folder.is_symlink():
+        return 0  # not made by framewatch: neither trusted nor cleaned
     try:
-        tickets = list(reader_queue(database).iterdir())
+        tickets = list(folder.iterdir())
     except OSError:
         return 0
     alive = 0
     for ticket in tickets:
-        pid = ticket.name.split("-", 1)[0]
+        name = _TICKET_NAME.match(ticket.name)
+        if name is None:
+            continue  # not a ticket: left alone
         try:
-            age = time.time() - ticket.stat().st_mtime
+            info = ticket.lstat()
         except OSError:
             continue  # its reader just took it away
-        if pid.isdigit() and age < TICKET_SECONDS and _process_alive(int(pid)):
+        if not stat.S_ISREG(info.st_mode):
+            continue
+        if time.time() - info.st_mtime < TICKET_SECONDS and _process_alive(int(name[1])):
             alive += 1
         else:
             with contextlib.suppress(OSError):
@@ -281,6 +310,8 @@ def waiting_readers(database: Path) -> int:
 
 
 def _process_alive(pid: int) -> bool:
+    if os.name != "posix":
+        return True  # signal 0 means Ctrl-C on Windows; the ticket's age decides there
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -290,11 +321,15 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-def _queue_reader(database: Path) -> Path | None:
-    """Leave a ticket saying this process waits to read (None where the folder is read-only)."""
-    ticket = reader_queue(database) / f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+def _refresh_ticket(database: Path, ticket: Path | None) -> Path | None:
+    """Touch this reader's ticket, making it (and its folder) first where needed; None where the
+    folder cannot be written (the reader then waits without one)."""
+    folder = reader_queue(database)
+    ticket = ticket or folder / f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
     try:
-        ticket.parent.mkdir(exist_ok=True)
+        if folder.is_symlink():
+            return None
+        folder.mkdir(exist_ok=True)
         ticket.touch()
     except OSError:
         return None
@@ -422,7 +457,10 @@ def record_run(
         with _writer_note(con, run):
             yield run
     except (FramewatchError, duckdb.Error, OSError, KeyboardInterrupt) as exc:
-        _finish_run(con, run, "failed", str(exc))
+        # A connection lost in a hand-off to readers cannot record the failure: the row stays
+        # `running` as after a crash, and the error itself is what the researcher sees.
+        with contextlib.suppress(FramewatchError, duckdb.Error):
+            _finish_run(con, run, "failed", str(exc))
         raise
     else:
         _finish_run(con, run, run.status, run.message)

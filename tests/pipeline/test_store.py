@@ -287,3 +287,59 @@ def test_a_ticket_left_by_a_reader_that_died_or_gone_stale_is_ignored(tmp_path: 
     finally:
         con.close()
     assert time.monotonic() - started < 5, "no hand-off wait for a dead reader"
+
+
+def test_the_reader_queue_leaves_alone_what_is_not_a_ticket(tmp_path: Path) -> None:
+    path = tmp_path / "db.duckdb"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "notes.txt").write_text("keep me", encoding="utf-8")
+    old_ticket = elsewhere / f"{os.getpid()}-0badc0de"
+    old_ticket.touch()
+    os.utime(old_ticket, (time.time() - 300, time.time() - 300))
+    reader_queue(path).symlink_to(elsewhere, target_is_directory=True)
+    assert waiting_readers(path) == 0
+    assert sorted(p.name for p in elsewhere.iterdir()) == sorted(["notes.txt", old_ticket.name])
+    reader_queue(path).unlink()
+    reader_queue(path).mkdir()
+    (reader_queue(path) / "README").write_text("not a ticket", encoding="utf-8")
+    assert waiting_readers(path) == 0 and (reader_queue(path) / "README").exists()
+
+
+def test_a_reader_that_keeps_the_file_stops_the_writer_with_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pipeline.store as store
+
+    path = tmp_path / "db.duckdb"
+    monkeypatch.setattr(store, "WRITER_WAIT_SECONDS", 1.0)
+    con = connect_stepping_writer(path, on_wait=None)
+    reader = other_process(
+        f"""
+            import sys
+            from pathlib import Path
+            from pipeline.store import connect
+            con = connect(Path({str(path)!r}), read_only=True, wait_seconds=60,
+                          on_wait=lambda why: print("waiting", flush=True))
+            print("reading", flush=True)
+            sys.stdin.readline()  # a notebook that keeps its connection
+            con.close()
+        """
+    )
+    try:
+        assert reader.stdout is not None and reader.stdin is not None
+        assert reader.stdout.readline().strip() == "waiting"
+        held = rf"in use by another process \(PID {reader.pid}\)"
+        with pytest.raises(StoreError, match=held), record_run(con, "analyze:frames", {}):
+            let_readers_in(con)
+        assert reader.stdout.readline().strip() == "reading"
+        with pytest.raises(StoreError, match="could not be opened again after letting readers in"):
+            con.execute("SELECT 1")
+        con.close()  # nothing to close: no error
+    finally:
+        reader.communicate("\n")
+    check = connect(path, read_only=True)
+    assert check.execute("SELECT command, status FROM runs").fetchall() == [
+        ("analyze:frames", "running")
+    ], "the run stays `running`, as after a crash"
+    check.close()
