@@ -322,17 +322,16 @@ def _process_alive(pid: int) -> bool:
 
 
 def _refresh_ticket(database: Path, ticket: Path | None) -> Path | None:
-    """Touch this reader's ticket, making it (and its folder) first where needed; None where the
-    folder cannot be written (the reader then waits without one)."""
+    """Touch this reader's ticket, making it (and its folder) first where needed. Where that
+    fails (a folder it may not write) the reader waits as before, trying again next time round;
+    None where the folder is a symlink, which framewatch never uses."""
     folder = reader_queue(database)
+    if folder.is_symlink():
+        return None
     ticket = ticket or folder / f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    try:
-        if folder.is_symlink():
-            return None
+    with contextlib.suppress(OSError):
         folder.mkdir(exist_ok=True)
         ticket.touch()
-    except OSError:
-        return None
     return ticket
 
 
