@@ -77,15 +77,6 @@ def measure(code: Path, docs: int) -> dict[str, Any]:
     return result
 
 
-def short_commit(revision: str) -> str:
-    """The short hash of a git revision of this checkout."""
-    done = subprocess.run(
-        ["git", "rev-parse", "--short", revision], cwd=ROOT, capture_output=True, text=True,
-        check=True,
-    )  # fmt: skip
-    return done.stdout.strip()
-
-
 def render(
     runs: dict[str, list[dict[str, Any]]], commit: str, current: str, docs: int, dirty: bool
 ) -> str:
@@ -137,6 +128,7 @@ def main() -> None:
     if not args.baseline:
         raise SystemExit("give --baseline REV, the git revision to compare with (e.g. HEAD~1)")
     from bench.results import write_section
+    from bench.revisions import baseline_checkout, short_commit
 
     commit, current = short_commit(args.baseline), short_commit("HEAD")
     dirty = bool(
@@ -146,18 +138,14 @@ def main() -> None:
         ).stdout.strip()
     )  # fmt: skip
     runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "current": []}
-    with tempfile.TemporaryDirectory() as tmp:
-        checkout = Path(tmp) / "baseline"
-        subprocess.run(
-            ["git", "worktree", "add", "--detach", str(checkout), commit], cwd=ROOT, check=True
-        )
-        try:
-            for _ in range(args.rounds):
-                runs["baseline"].append(measure(checkout, args.docs))
-                runs["current"].append(measure(ROOT, args.docs))
-                print(json.dumps({k: v[-1] for k, v in runs.items()}), flush=True)
-        finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(checkout)], cwd=ROOT)
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        baseline_checkout(commit, Path(tmp) / "baseline") as checkout,
+    ):
+        for _ in range(args.rounds):
+            runs["baseline"].append(measure(checkout, args.docs))
+            runs["current"].append(measure(ROOT, args.docs))
+            print(json.dumps({k: v[-1] for k, v in runs.items()}), flush=True)
     body = render(runs, commit, current, args.docs, dirty)
     write_section("NLP stage, side by side", body)
     print(body)

@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.results import write_section  # noqa: E402
+from bench.revisions import baseline_checkout, short_commit  # noqa: E402
 
 RESULTS_JSON = ROOT / "bench" / "scale.json"
 ALLSIDES = ROOT.parent / "shared" / "data" / "allsides_article_bias" / "subset_12topics_3000.jsonl"
@@ -211,11 +212,8 @@ def side_by_side(revision: str, sizes: list[int]) -> None:
     commit, current = short_commit(revision), short_commit("HEAD")
     pairs: list[tuple[Measured, Measured]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        cache, checkout = Path(tmp) / "models", Path(tmp) / "baseline"
-        subprocess.run(
-            ["git", "worktree", "add", "--detach", str(checkout), commit], cwd=ROOT, check=True
-        )
-        try:
+        cache = Path(tmp) / "models"
+        with baseline_checkout(commit, Path(tmp) / "baseline") as checkout:
             prepare_models(cache)
             for size in sizes:
                 before = measure(size, cache, checkout / "bench" / "scale.py")
@@ -224,20 +222,9 @@ def side_by_side(revision: str, sizes: list[int]) -> None:
                 print(
                     json.dumps({"baseline": asdict(before), "current": asdict(after)}), flush=True
                 )
-        finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(checkout)], cwd=ROOT)
     text = render_pairs(pairs, commit, current)
     write_section("Scale, side by side", text)
     print(text)
-
-
-def short_commit(revision: str) -> str:
-    """The short hash of a git revision of this checkout."""
-    done = subprocess.run(
-        ["git", "rev-parse", "--short", revision], cwd=ROOT, capture_output=True, text=True,
-        check=True,
-    )  # fmt: skip
-    return done.stdout.strip()
 
 
 def render_pairs(pairs: list[tuple[Measured, Measured]], baseline: str, current: str) -> str:
