@@ -230,7 +230,7 @@ def analyse_batch(docs: list[DocumentInput], pipelines: Pipelines, settings: Set
         else:
             rows.documents.append(_doc_row(doc, status, language, 0, 0, pipelines.version))
     texts = [(d.text or "")[: settings.analysis.max_doc_chars] for d, _ in readable]
-    split = [_sentences(fast_doc) for fast_doc in pipelines.fast.pipe(texts, batch_size=64)]
+    split = [sentence_spans(fast_doc) for fast_doc in pipelines.fast.pipe(texts, batch_size=64)]
     everything = settings.analysis.full_model == "all"
     cue_texts = [s.text for spans in split for s in spans if everything or has_cue(s.text)]
     parsed = iter(parse(cue_texts, pipelines))
@@ -281,7 +281,7 @@ def add_entities(doc: Any, found: list[tuple[int, int, str]]) -> None:
         doc.set_ents(new, default="unmodified")
 
 
-def _sentences(doc: Any) -> list[Any]:
+def sentence_spans(doc: Any) -> list[Any]:
     """Non-blank sentences with surrounding whitespace trimmed; a line break also ends one."""
     spans = []
     for sent in doc.sents:
