@@ -179,8 +179,17 @@ def connect(
     if read_only:
         pending = {m.version for m in list_migrations()} - set(applied_versions(con))
         if pending:
-            # A database from an older framewatch: upgrade it once, then reopen read-only.
+            # A database from an older framewatch: upgrade it once, then reopen read-only; but
+            # never under a run of that framewatch that let this reader in between batches.
             con.close()
+            if older_writer := _live_writer(path):
+                raise StoreError(
+                    f"{path}: an older framewatch's {older_writer} is writing this database; "
+                    "this framewatch would upgrade its schema (migrations "
+                    f"{', '.join(str(v) for v in sorted(pending))}) under that run. Query it once "
+                    "the run ends (the next command upgrades it then), or with the framewatch "
+                    "that runs it"
+                )
             connect(path, wait_seconds=wait_seconds, on_wait=on_wait).close()
             return connect(path, read_only=True, wait_seconds=wait_seconds, on_wait=on_wait)
     else:
@@ -307,6 +316,26 @@ def waiting_readers(database: Path) -> int:
             with contextlib.suppress(OSError):
                 ticket.unlink()
     return alive
+
+
+def _live_writer(database: Path) -> str | None:
+    """The run named in the writer's note while its process lives, if not this one's (on POSIX
+    only: elsewhere a note that a crashed run left could not be told from a live one)."""
+    if os.name != "posix":
+        return None
+    try:
+        note = json.loads(writer_note_path(database).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(note, dict):
+        return None
+    try:
+        pid = int(note["pid"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if pid == os.getpid() or not _process_alive(pid):
+        return None
+    return f"`{note.get('command')}` run (PID {pid})"
 
 
 def _process_alive(pid: int) -> bool:

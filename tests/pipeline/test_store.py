@@ -86,6 +86,34 @@ def test_database_from_migration_0001_is_upgraded_in_place(tmp_path: Path) -> No
     upgraded.close()
 
 
+def test_a_reader_does_not_upgrade_the_schema_under_an_older_framewatchs_run(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.duckdb"
+    old = duckdb.connect(str(path))
+    migrate(old, upto=1)
+    old.close()
+    # An older framewatch's analysis that has stepped aside for readers: its note, its process.
+    older = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        writer_note_path(path).write_text(
+            json.dumps({"pid": older.pid, "command": "analyze", "steps_aside": True}),
+            encoding="utf-8",
+        )
+        with pytest.raises(StoreError, match=r"older framewatch's `analyze` run \(PID \d+\)"):
+            connect(path, read_only=True)
+        check = duckdb.connect(str(path), read_only=True)
+        assert applied_versions(check) == [1]
+        check.close()
+    finally:
+        older.kill()
+        older.wait()
+    # Once that run is gone (a note a killed run left behind), the reader upgrades as before.
+    upgraded = connect(path, read_only=True)
+    assert applied_versions(upgraded) == [m.version for m in list_migrations()]
+    upgraded.close()
+
+
 def test_failing_migration_leaves_database_unchanged(tmp_path: Path) -> None:
     con = duckdb.connect(str(tmp_path / "db.duckdb"))
     broken = [
