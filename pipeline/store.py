@@ -321,13 +321,8 @@ def waiting_readers(database: Path) -> int:
 def _live_writer(database: Path) -> str | None:
     """The run named in the writer's note while its process lives, if not this one's (on POSIX
     only: elsewhere a note that a crashed run left could not be told from a live one)."""
-    if os.name != "posix":
-        return None
-    try:
-        note = json.loads(writer_note_path(database).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(note, dict):
+    note = writer_note(database)
+    if os.name != "posix" or note is None:
         return None
     try:
         pid = int(note["pid"])
@@ -376,6 +371,15 @@ def writer_note_path(database: Path) -> Path:
     return database.with_name(database.name + ".writer.json")
 
 
+def writer_note(database: Path) -> dict[str, Any] | None:
+    """The writer's note as written by :func:`record_run` (None: no note, or not one)."""
+    try:
+        note = json.loads(writer_note_path(database).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return note if isinstance(note, dict) else None
+
+
 def lock_holder(database: Path, message: str) -> str:
     """Who holds the write lock, for a reader told to wait: the command and since when.
 
@@ -385,11 +389,8 @@ def lock_holder(database: Path, message: str) -> str:
     match = re.search(r"PID (\d+)", message)
     if not match:
         return "another process"
-    try:
-        note = json.loads(writer_note_path(database).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        note = None
-    if not isinstance(note, dict) or str(note.get("pid")) != match[1]:
+    note = writer_note(database)
+    if note is None or str(note.get("pid")) != match[1]:
         return f"another process (PID {match[1]})"
     steps_aside = (
         ", which lets waiting readers in between batches" if note.get("steps_aside") else ""
