@@ -11,7 +11,6 @@ status so they are counted and not looked at again.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import re
 from collections import Counter, deque
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from models.onnx_export import usable_cores
 from models.spacy_pipeline import BUILTIN_ALIASES, Pipelines, load_pipelines
 from pipeline.config import Settings
 from pipeline.documents import text_hash
@@ -109,9 +109,7 @@ def nlp_workers(settings: Settings) -> int:
     """Processes for the NLP stage: ``[analysis] nlp_workers``, or one per core when 0."""
     if settings.analysis.nlp_workers:
         return settings.analysis.nlp_workers
-    if hasattr(os, "sched_getaffinity"):  # the cores this process may use (Linux)
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
+    return usable_cores()
 
 
 def _on_processes(

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from models.embedder import Embedder
+from models.embedder import Embedder, resolve_model_path
 from models.onnx_export import (
     MAX_BATCH_DRIFT,
     MIN_AGREEMENT,
     VECTORS_VERSION,
+    OnnxEncoder,
     calibration_texts,
+    choose_variant,
     export_folder,
 )
 from pipeline.errors import ModelError
@@ -57,6 +60,33 @@ def test_int8_vector_depends_on_the_text_alone(cache: Path) -> None:
     alone = np.vstack([int8.embed([text]) for text in texts[:10]])
     assert np.abs(batched - shuffled).max() <= MAX_BATCH_DRIFT
     assert np.abs(batched[:10] - alone).max() <= MAX_BATCH_DRIFT
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["onnx", "onnx-int8"])
+def test_batches_on_several_threads_give_the_vectors_of_one_thread(
+    cache: Path, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The encoder runs its batches on one thread per core; the vectors are bit-identical."""
+    variant = choose_variant("all-MiniLM-L6-v2", cache, backend)
+    assert variant is not None
+    encoder = OnnxEncoder(variant.path, resolve_model_path("all-MiniLM-L6-v2"))
+    texts = calibration_texts() * 2
+    encoder.callers = 1
+    alone = encoder.encode(texts, 4)
+    threads: set[str] = set()
+    run_batch = encoder._encode_batch
+
+    def spy(batch: list[str]) -> np.ndarray:
+        threads.add(threading.current_thread().name)
+        return run_batch(batch)
+
+    monkeypatch.setattr(encoder, "_encode_batch", spy)
+    encoder.callers = 3
+    together = encoder.encode(texts, 4)
+    assert len(threads) > 1 and all(name.startswith("framewatch-onnx") for name in threads)
+    assert together.shape == (len(texts), 384)
+    assert np.array_equal(together, alone)
 
 
 def test_unknown_backend_and_missing_cache_fail_with_the_fix() -> None:

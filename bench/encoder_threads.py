@@ -1,0 +1,146 @@
+"""How the ONNX encoder should use the cores: one batch at a time on all of them, or one batch per
+core on one thread each.
+
+A batch of 8 short texts is little work to split between onnxruntime's threads, so the encoder
+runs several batches at once (``OnnxEncoder(callers=…, threads_per_call=…)``). This times both on
+the same texts in alternating rounds (sentences and document leads from the AllSides articles),
+and checks that the vectors are bit-identical.
+
+    python -m bench.encoder_threads [--rounds 3] [--sentences 3000] [--documents 600]
+
+The ONNX export is made in a temporary folder, or reused from ``FRAMEWATCH_MODEL_CACHE``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.results import write_section
+
+CORPUS = (
+    Path(__file__).resolve().parents[2]
+    / "shared/data/allsides_article_bias/subset_12topics_3000.jsonl"
+)
+BATCH = 8  # the default [analysis] batch_size
+
+
+def texts(sentences: int, documents: int) -> dict[str, list[str]]:
+    """Sentences (split as bench.scale splits them) and document embedding texts."""
+    from pipeline.embed import embedding_text
+
+    rows = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines()]
+    rows = [r for r in rows if (r.get("content_original") or "").strip()]
+    pool = [
+        s.strip() + "."
+        for r in rows
+        for s in r["content_original"].split(". ")
+        if 40 < len(s) < 300
+    ]
+    step = max(1, len(pool) // sentences)
+    leads = [embedding_text(r["title"], r["content_original"], 600) for r in rows]
+    return {
+        "sentences": pool[::step][:sentences],
+        "document texts": leads[:: max(1, len(leads) // documents)][:documents],
+    }
+
+
+def rate(encoder: Any, batch: list[str]) -> tuple[float, np.ndarray]:
+    """Texts a second, and the vectors."""
+    start = time.perf_counter()
+    vectors = encoder.encode(batch, BATCH)
+    return len(batch) / (time.perf_counter() - start), vectors
+
+
+def main() -> None:
+    """Time both ways in alternating rounds and write the section."""
+    from models.embedder import resolve_model_path
+    from models.onnx_export import OnnxEncoder, choose_variant, usable_cores
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--sentences", type=int, default=3000)
+    parser.add_argument("--documents", type=int, default=600)
+    args = parser.parse_args()
+    if not CORPUS.exists():
+        raise SystemExit(f"skipped: {CORPUS} is absent (the shared AllSides data)")
+    cores = usable_cores()
+    sets = texts(args.sentences, args.documents)
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = Path(os.environ.get("FRAMEWATCH_MODEL_CACHE") or tmp)
+        variant = choose_variant("all-MiniLM-L6-v2", cache, "onnx-int8")
+        assert variant is not None
+        model_dir = resolve_model_path("all-MiniLM-L6-v2")
+        ways = {
+            f"one batch at a time, {cores} threads": OnnxEncoder(
+                variant.path, model_dir, callers=1, threads_per_call=cores
+            ),
+            f"{cores} batches at once, 1 thread each (default)": OnnxEncoder(
+                variant.path, model_dir, callers=cores, threads_per_call=1
+            ),
+        }
+        rates: dict[tuple[str, str], list[float]] = {}
+        identical = True
+        for encoder in ways.values():
+            encoder.encode(sets["sentences"][:64], BATCH)  # warm-up
+        for _ in range(args.rounds):
+            for kind, batch in sets.items():
+                vectors = []
+                for way, encoder in ways.items():
+                    per_second, got = rate(encoder, batch)
+                    rates.setdefault((kind, way), []).append(per_second)
+                    vectors.append(got)
+                identical &= all(np.array_equal(vectors[0], v) for v in vectors[1:])
+    body = render(sets, list(ways), rates, identical, args.rounds, cores, variant.model_tag)
+    write_section("Encoder threads", body)
+    print(body)
+
+
+def render(
+    sets: dict[str, list[str]],
+    ways: list[str],
+    rates: dict[tuple[str, str], list[float]],
+    identical: bool,
+    rounds: int,
+    cores: int,
+    tag: str,
+) -> str:
+    """The section: texts a second per way and round, and the ratio of the medians."""
+    lines = [
+        f"`python -m bench.encoder_threads`: all-MiniLM-L6-v2 `{tag}`, batches of {BATCH} texts "
+        f"sorted by length, {cores} usable cores, {rounds} alternating rounds on the same texts "
+        "(AllSides sentences, and document titles with their 600-character leads). Texts a "
+        "second per round; the ratio is the default over one batch at a time (above 1 is faster).",
+        "",
+        "| texts | way | texts/s per round | median |",
+        "|---|---|---|---|",
+    ]
+    for kind, batch in sets.items():
+        for way in ways:
+            runs = rates[(kind, way)]
+            per_round = ", ".join(f"{r:.0f}" for r in runs)
+            lines.append(
+                f"| {len(batch):,} {kind} | {way} | {per_round} | {statistics.median(runs):.0f} |"
+            )
+        ratio = statistics.median(rates[(kind, ways[1])]) / statistics.median(
+            rates[(kind, ways[0])]
+        )
+        lines.append(f"| {len(batch):,} {kind} | ratio | | **{ratio:.2f}** |")
+    lines += [
+        "",
+        "Vectors bit-identical between the two ways in every round: "
+        + ("**yes**." if identical else "**no** (investigate before relying on the default)."),
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
