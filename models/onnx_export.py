@@ -107,7 +107,7 @@ class OnnxEncoder:
 
         options = ort.SessionOptions()
         # By default one thread per call and as many calls at once as there are cores. On 2 cores
-        # that embedded 1.35-1.4x the sentences and 1.15x the document texts a second of one call
+        # that embedded 1.44x the sentences and 1.16x the document texts a second of one call
         # at a time on 2 threads (batches of 8), with bit-identical vectors: a batch of a few
         # short texts is too small to split well between threads (bench/RESULTS.md, "Encoder
         # threads").
