@@ -25,26 +25,19 @@ from typing import Any
 import numpy as np
 
 from bench.results import write_section
+from bench.scale import ALLSIDES as CORPUS
+from bench.scale import sentence_pool
 
-CORPUS = (
-    Path(__file__).resolve().parents[2]
-    / "shared/data/allsides_article_bias/subset_12topics_3000.jsonl"
-)
 BATCH = 8  # the default [analysis] batch_size
 
 
 def texts(sentences: int, documents: int) -> dict[str, list[str]]:
-    """Sentences (split as bench.scale splits them) and document embedding texts."""
+    """Sentences (bench.scale's pool) and document embedding texts."""
     from pipeline.embed import embedding_text
 
     rows = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines()]
     rows = [r for r in rows if (r.get("content_original") or "").strip()]
-    pool = [
-        s.strip() + "."
-        for r in rows
-        for s in r["content_original"].split(". ")
-        if 40 < len(s) < 300
-    ]
+    pool, _ = sentence_pool()
     step = max(1, len(pool) // sentences)
     leads = [embedding_text(r["title"], r["content_original"], 600) for r in rows]
     return {
