@@ -6,7 +6,10 @@ runs several batches at once (``OnnxEncoder(callers=…, threads_per_call=…)``
 the same texts in alternating rounds (sentences and document leads from the AllSides articles),
 and checks that the vectors are bit-identical.
 
-    python -m bench.encoder_threads [--rounds 3] [--sentences 3000] [--documents 600]
+With ``--compare batches`` it times instead batches of a fixed count against batches capped in
+characters (``OnnxEncoder(batch_chars=…)``, the default), and writes "Encoder batches".
+
+    python -m bench.encoder_threads [--compare threads|batches] [--rounds 3] [--sentences 3000]
 
 The ONNX export is made in a temporary folder, or reused from ``FRAMEWATCH_MODEL_CACHE``.
 """
@@ -56,9 +59,10 @@ def rate(encoder: Any, batch: list[str]) -> tuple[float, np.ndarray]:
 def main() -> None:
     """Time both ways in alternating rounds and write the section."""
     from models.embedder import resolve_model_path
-    from models.onnx_export import OnnxEncoder, choose_variant, usable_cores
+    from models.onnx_export import BATCH_CHARS, OnnxEncoder, choose_variant, usable_cores
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--compare", choices=["threads", "batches"], default="threads")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--sentences", type=int, default=3000)
     parser.add_argument("--documents", type=int, default=600)
@@ -72,14 +76,22 @@ def main() -> None:
         variant = choose_variant("all-MiniLM-L6-v2", cache, "onnx-int8")
         assert variant is not None
         model_dir = resolve_model_path("all-MiniLM-L6-v2")
-        ways = {
-            f"one batch at a time, {cores} threads": OnnxEncoder(
-                variant.path, model_dir, callers=1, threads_per_call=cores
-            ),
-            f"{cores} batches at once, 1 thread each (default)": OnnxEncoder(
-                variant.path, model_dir, callers=cores, threads_per_call=1
-            ),
-        }
+        if args.compare == "threads":
+            ways = {
+                f"one batch at a time, {cores} threads": OnnxEncoder(
+                    variant.path, model_dir, callers=1, threads_per_call=cores
+                ),
+                f"{cores} batches at once, 1 thread each (default)": OnnxEncoder(
+                    variant.path, model_dir, callers=cores, threads_per_call=1
+                ),
+            }
+        else:
+            ways = {
+                f"{BATCH} texts a batch": OnnxEncoder(variant.path, model_dir, batch_chars=None),
+                f"at most {BATCH} texts and {BATCH_CHARS} characters a batch (default)": (
+                    OnnxEncoder(variant.path, model_dir)
+                ),
+            }
         rates: dict[tuple[str, str], list[float]] = {}
         identical = True
         for encoder in ways.values():
@@ -92,8 +104,13 @@ def main() -> None:
                     rates.setdefault((kind, way), []).append(per_second)
                     vectors.append(got)
                 identical &= all(np.array_equal(vectors[0], v) for v in vectors[1:])
-    body = render(sets, list(ways), rates, identical, args.rounds, cores, variant.model_tag)
-    write_section("Encoder threads", body)
+    command = "python -m bench.encoder_threads" + (
+        " --compare batches" if args.compare == "batches" else ""
+    )
+    body = render(
+        sets, list(ways), rates, identical, args.rounds, cores, variant.model_tag, command
+    )
+    write_section("Encoder threads" if args.compare == "threads" else "Encoder batches", body)
     print(body)
 
 
@@ -105,13 +122,14 @@ def render(
     rounds: int,
     cores: int,
     tag: str,
+    command: str,
 ) -> str:
     """The section: texts a second per way and round, and the ratio of the medians."""
     lines = [
-        f"`python -m bench.encoder_threads`: all-MiniLM-L6-v2 `{tag}`, batches of {BATCH} texts "
-        f"sorted by length, {cores} usable cores, {rounds} alternating rounds on the same texts "
-        "(AllSides sentences, and document titles with their 600-character leads). Texts a "
-        "second per round; the ratio is the default over one batch at a time (above 1 is faster).",
+        f"`{command}`: all-MiniLM-L6-v2 `{tag}`, batches of up to {BATCH} "
+        f"texts sorted by length, {cores} usable cores, {rounds} alternating rounds on the same "
+        "texts (AllSides sentences, and document titles with their 600-character leads). Texts a "
+        f"second per round; the ratio is the default over {ways[0]} (above 1 is faster).",
         "",
         "| texts | way | texts/s per round | median |",
         "|---|---|---|---|",

@@ -44,6 +44,12 @@ VECTORS_VERSION = 3
 # Fuses MatMulInteger with its rescaling on the assumption of one activation scale per tensor, which
 # gives wrong vectors with the per-token scales of :func:`per_token_activations`.
 _DISABLED_OPTIMIZERS = ["MatMulIntegerToFloatFusion"]
+# Characters one batch may hold, padding included (its texts × the longest of them). A document text
+# (a title and a 600-character lead) then runs alone and a batch of sentences holds about five: on
+# 2 cores that embedded 1.5x the document texts a second of batches of 8, and as many sentences,
+# with bit-identical vectors (bench/RESULTS.md, "Encoder batches"). Larger batches spill the
+# per-token activations out of the core's cache.
+BATCH_CHARS = 800
 _SUBJECTS = ("The company", "A spokesperson for the lab", "Critics", "The senator", "Researchers")
 _CLAIMS = (
     "said the rival had copied its model by distilling millions of answers",
@@ -93,6 +99,7 @@ class OnnxEncoder:
         *,
         callers: int | None = None,
         threads_per_call: int = 1,
+        batch_chars: int | None = BATCH_CHARS,
     ) -> None:
         """Load an exported model.
 
@@ -101,6 +108,7 @@ class OnnxEncoder:
             model_dir: The sentence-transformers folder with ``tokenizer.json``.
             callers: Batches run at once, on threads of their own (default: one per usable core).
             threads_per_call: onnxruntime's threads within one batch.
+            batch_chars: Characters a batch may hold, padding included (None: no limit).
         """
         import onnxruntime as ort
         from tokenizers import Tokenizer
@@ -113,6 +121,7 @@ class OnnxEncoder:
         # threads").
         options.intra_op_num_threads = threads_per_call
         self.callers = callers or usable_cores()
+        self.batch_chars = batch_chars
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self._session = ort.InferenceSession(
             str(onnx_path),
@@ -128,10 +137,14 @@ class OnnxEncoder:
         self._tokenizer.enable_padding()
 
     def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
-        """L2-normalised mean-pooled vectors, batched by length so padding stays small."""
-        order = np.argsort([len(t) for t in texts], kind="stable")
+        """L2-normalised mean-pooled vectors, batched by length so padding stays small.
+
+        Args:
+            texts: The texts.
+            batch_size: The most texts in one batch (fewer where ``batch_chars`` says so).
+        """
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        batches = [order[start : start + batch_size] for start in range(0, len(texts), batch_size)]
+        batches = length_batches([len(t) for t in texts], batch_size, self.batch_chars)
 
         def run(idx: np.ndarray) -> np.ndarray:
             return self._encode_batch([texts[i] for i in idx])
@@ -160,6 +173,30 @@ class OnnxEncoder:
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return np.asarray(pooled / np.clip(norms, 1e-12, None), dtype=np.float32)
+
+
+def length_batches(
+    lengths: list[int], batch_size: int, batch_chars: int | None
+) -> list[np.ndarray]:
+    """Text indices sorted by length and cut into batches.
+
+    A batch takes at most ``batch_size`` texts and, unless ``batch_chars`` is None, no more
+    characters than ``batch_chars`` counting padding (its texts × the longest of them). A text
+    longer than that gets a batch of its own.
+    """
+    order = np.argsort(lengths, kind="stable")
+    if batch_chars is None:
+        return [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+    batches: list[np.ndarray] = []
+    start = 0
+    for end, index in enumerate(order):
+        rows = end - start + 1  # sorted, so this text is the batch's longest
+        if rows > 1 and (rows > batch_size or rows * lengths[index] > batch_chars):
+            batches.append(order[start:end])
+            start = end
+    if start < len(order):
+        batches.append(order[start:])
+    return batches
 
 
 def usable_cores() -> int:

@@ -18,6 +18,7 @@ from models.onnx_export import (
     calibration_texts,
     choose_variant,
     export_folder,
+    length_batches,
 )
 from pipeline.errors import ModelError
 
@@ -87,6 +88,40 @@ def test_batches_on_several_threads_give_the_vectors_of_one_thread(
     assert len(threads) > 1 and all(name.startswith("framewatch-onnx") for name in threads)
     assert together.shape == (len(texts), 384)
     assert np.array_equal(together, alone)
+
+
+@pytest.mark.slow
+def test_batches_capped_in_characters_give_the_vectors_of_fixed_batches(cache: Path) -> None:
+    """Long texts run alone under the default cap; the vectors do not change, bit for bit."""
+    variant = choose_variant("all-MiniLM-L6-v2", cache, "onnx-int8")
+    assert variant is not None
+    model_dir = resolve_model_path("all-MiniLM-L6-v2")
+    texts = calibration_texts()
+    fixed = OnnxEncoder(variant.path, model_dir, batch_chars=None)
+    capped = OnnxEncoder(variant.path, model_dir, batch_chars=400)
+    sizes: list[int] = []
+    run_batch = capped._encode_batch
+
+    def spy(batch: list[str]) -> np.ndarray:
+        sizes.append(len(batch))
+        return run_batch(batch)
+
+    capped._encode_batch = spy  # type: ignore[method-assign,assignment]
+    capped.callers = 1
+    assert np.array_equal(capped.encode(texts, 8), fixed.encode(texts, 8))
+    # short claims go five to a batch (5 × 80 characters), the long paragraphs one at a time
+    assert sum(sizes) == len(texts) and 1 in sizes and max(sizes) < 8
+
+
+def test_length_batches_cap_rows_and_padded_characters() -> None:
+    lengths = [100, 10, 300, 20, 30, 500, 40]
+    assert [b.tolist() for b in length_batches(lengths, 3, None)] == [[1, 3, 4], [6, 0, 2], [5]]
+    batches = [b.tolist() for b in length_batches(lengths, 3, 120)]
+    # by length: 10, 20, 30 | 40 (4 × 100 > 120 stops at two: 40, 100 would be 200) ...
+    assert batches == [[1, 3, 4], [6], [0], [2], [5]]
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
+    assert all(len(b) * max(lengths[i] for i in b) <= 120 or len(b) == 1 for b in batches)
+    assert length_batches([], 8, 800) == []
 
 
 def test_unknown_backend_and_missing_cache_fail_with_the_fix() -> None:
