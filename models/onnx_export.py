@@ -46,7 +46,7 @@ VECTORS_VERSION = 3
 _DISABLED_OPTIMIZERS = ["MatMulIntegerToFloatFusion"]
 # Characters one batch may hold, padding included (its texts × the longest of them). A document text
 # (a title and a 600-character lead) then runs alone and a batch of sentences holds about five: on
-# 2 cores that embedded 1.5x the document texts a second of batches of 8, and as many sentences,
+# 2 cores that embedded 1.58x the document texts and 1.07x the sentences a second of batches of 8,
 # with bit-identical vectors (bench/RESULTS.md, "Encoder batches"). Larger batches spill the
 # per-token activations out of the core's cache.
 BATCH_CHARS = 800
