@@ -47,8 +47,8 @@ _DISABLED_OPTIMIZERS = ["MatMulIntegerToFloatFusion"]
 # Characters one batch may hold, padding included (its texts × the longest of them). A document text
 # (a title and a 600-character lead) then runs alone and a batch of sentences holds about five: on
 # 2 cores that embedded 1.58x the document texts and 1.07x the sentences a second of batches of 8,
-# with bit-identical vectors (bench/RESULTS.md, "Encoder batches"). Larger batches spill the
-# per-token activations out of the core's cache.
+# with bit-identical vectors (bench/RESULTS.md, "Encoder batches"). Larger batches most likely
+# spill the per-token activations out of the core's cache.
 BATCH_CHARS = 800
 _SUBJECTS = ("The company", "A spokesperson for the lab", "Critics", "The senator", "Researchers")
 _CLAIMS = (
