@@ -104,13 +104,11 @@ def main() -> None:
                     rates.setdefault((kind, way), []).append(per_second)
                     vectors.append(got)
                 identical &= all(np.array_equal(vectors[0], v) for v in vectors[1:])
-    command = "python -m bench.encoder_threads" + (
-        " --compare batches" if args.compare == "batches" else ""
-    )
+    command = f"python -m bench.encoder_threads --compare {args.compare}"
     body = render(
         sets, list(ways), rates, identical, args.rounds, cores, variant.model_tag, command
     )
-    write_section("Encoder threads" if args.compare == "threads" else "Encoder batches", body)
+    write_section(f"Encoder {args.compare}", body)
     print(body)
 
 

@@ -185,13 +185,12 @@ def length_batches(
     longer than that gets a batch of its own.
     """
     order = np.argsort(lengths, kind="stable")
-    if batch_chars is None:
-        return [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
     batches: list[np.ndarray] = []
     start = 0
     for end, index in enumerate(order):
         rows = end - start + 1  # sorted, so this text is the batch's longest
-        if rows > 1 and (rows > batch_size or rows * lengths[index] > batch_chars):
+        too_long = batch_chars is not None and rows * lengths[index] > batch_chars
+        if rows > 1 and (rows > batch_size or too_long):
             batches.append(order[start:end])
             start = end
     if start < len(order):

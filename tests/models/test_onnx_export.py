@@ -91,8 +91,10 @@ def test_batches_on_several_threads_give_the_vectors_of_one_thread(
 
 
 @pytest.mark.slow
-def test_batches_capped_in_characters_give_the_vectors_of_fixed_batches(cache: Path) -> None:
-    """Long texts run alone under the default cap; the vectors do not change, bit for bit."""
+def test_batches_capped_in_characters_give_the_vectors_of_fixed_batches(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under a cap in characters long texts run alone; the vectors do not change, bit for bit."""
     variant = choose_variant("all-MiniLM-L6-v2", cache, "onnx-int8")
     assert variant is not None
     model_dir = resolve_model_path("all-MiniLM-L6-v2")
@@ -106,7 +108,7 @@ def test_batches_capped_in_characters_give_the_vectors_of_fixed_batches(cache: P
         sizes.append(len(batch))
         return run_batch(batch)
 
-    capped._encode_batch = spy  # type: ignore[method-assign,assignment]
+    monkeypatch.setattr(capped, "_encode_batch", spy)
     capped.callers = 1
     assert np.array_equal(capped.encode(texts, 8), fixed.encode(texts, 8))
     # short claims go five to a batch (5 × 80 characters), the long paragraphs one at a time
@@ -117,7 +119,7 @@ def test_length_batches_cap_rows_and_padded_characters() -> None:
     lengths = [100, 10, 300, 20, 30, 500, 40]
     assert [b.tolist() for b in length_batches(lengths, 3, None)] == [[1, 3, 4], [6, 0, 2], [5]]
     batches = [b.tolist() for b in length_batches(lengths, 3, 120)]
-    # by length: 10, 20, 30 | 40 (4 × 100 > 120 stops at two: 40, 100 would be 200) ...
+    # sorted 10, 20, 30 (three texts at most) | 40 (40 with 100 pads to 200) | 100 | 300 | 500
     assert batches == [[1, 3, 4], [6], [0], [2], [5]]
     assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
     assert all(len(b) * max(lengths[i] for i in b) <= 120 or len(b) == 1 for b in batches)
