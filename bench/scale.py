@@ -206,17 +206,29 @@ def main() -> None:
     print(text)
 
 
+_PREPARE = (
+    "import sys; from pathlib import Path; sys.path.insert(0, '.'); "
+    "from bench.scale import prepare_models; prepare_models(Path(sys.argv[1]))"
+)
+
+
 def side_by_side(revision: str, sizes: list[int]) -> None:
     """Each size with the baseline revision's code, then with this checkout's, one after the
-    other on the same corpus and model files; the times and their ratios go to RESULTS.md."""
+    other on the same corpus, each with the model files its own code exported; the times and
+    their ratios go to RESULTS.md."""
     commit, current = short_commit(revision), short_commit("HEAD")
     pairs: list[tuple[Measured, Measured]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        cache = Path(tmp) / "models"
+        cache, baseline_cache = Path(tmp) / "models", Path(tmp) / "baseline-models"
         with baseline_checkout(commit, Path(tmp) / "baseline") as checkout:
+            # Each revision exports and measures its own model files: an older revision may not
+            # know a variant this one records (and would run it with the wrong backend).
             prepare_models(cache)
+            subprocess.run(
+                [sys.executable, "-c", _PREPARE, str(baseline_cache)], cwd=checkout, check=True
+            )
             for size in sizes:
-                before = measure(size, cache, checkout / "bench" / "scale.py")
+                before = measure(size, baseline_cache, checkout / "bench" / "scale.py")
                 after = measure(size, cache)
                 pairs.append((before, after))
                 print(

@@ -5,9 +5,10 @@ loaded from disk, never from a model hub. Any other sentence-transformers model 
 works too (a hub name needs a network, or a filled Hugging Face cache).
 
 Backends: ``torch`` runs sentence-transformers as is (the reference). ``onnx`` and ``onnx-int8`` run
-an ONNX export of the same transformer with onnxruntime and mean pooling (see
-:mod:`models.onnx_export`); ``auto`` picks the fastest ONNX variant whose vectors agreed with torch
-when it was exported (mean cosine at least :data:`~models.onnx_export.MIN_AGREEMENT`), else torch.
+an ONNX export of the same transformer with onnxruntime and mean pooling, ``openvino`` runs the fp32
+export with OpenVINO, in bfloat16 where the CPU has it (see :mod:`models.onnx_export`); ``auto`` picks
+the fastest variant whose vectors agreed with torch when it was exported (mean cosine at least
+:data:`~models.onnx_export.MIN_AGREEMENT`) and do not depend on their batch-mates, else torch.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import numpy as np
 from pipeline.errors import ModelError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
-BACKENDS = ("auto", "torch", "onnx", "onnx-int8")
+BACKENDS = ("auto", "torch", "onnx", "onnx-int8", "openvino")
 _PACKAGED = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
 
 
@@ -69,7 +70,7 @@ class Embedder:
 
     Attributes:
         name: The model name as given in the study.
-        backend: The backend in use: torch, onnx or onnx-int8.
+        backend: The backend in use: torch, onnx, onnx-int8, openvino-bf16 or openvino-f32.
         model_id: What stored vectors are keyed by: the model name and its backend, for ONNX with
             the export's vectors version (``all-MiniLM-L6-v2@onnx-int8.v3``).
         dimension: Length of each vector.
@@ -95,13 +96,19 @@ class Embedder:
         self._onnx: Any = None
         tag = backend
         if backend != "torch":
-            from models.onnx_export import OnnxEncoder, choose_variant
+            from models.onnx_export import OnnxEncoder, OpenVinoEncoder, choose_variant
 
             if cache_dir is None:
                 raise ModelError("the ONNX backends need a cache folder for the exported model")
             variant = choose_variant(name, cache_dir, backend)
             if variant is not None:
-                self._onnx = OnnxEncoder(variant.path, resolve_model_path(name))
+                if variant.backend.startswith("openvino-"):
+                    precision = variant.backend.removeprefix("openvino-")
+                    self._onnx = OpenVinoEncoder(
+                        variant.path, resolve_model_path(name), precision=precision
+                    )
+                else:
+                    self._onnx = OnnxEncoder(variant.path, resolve_model_path(name))
                 backend, self.agreement = variant.backend, variant.agreement
                 tag = variant.model_tag
                 self.dimension = self._onnx.dimension

@@ -16,12 +16,18 @@ batch invariance (each text alone against the same text in a padded batch) and t
 into ``meta.json`` beside the files, and ``auto`` picks the fastest batch-invariant variant whose
 mean cosine to torch is at least :data:`MIN_AGREEMENT`. The files live in a cache folder (the
 study's ``data/models``), never in git.
+
+:class:`OpenVinoEncoder` runs the fp32 export with OpenVINO instead, in bfloat16 where the CPU computes
+it natively (AMX or AVX-512 BF16), else in fp32. Its batches hold texts of one token count only, so
+no text is padded: padding changes a bfloat16 vector (by up to 7e-4 here), while the number of texts
+in a batch does not, so a text's vector depends on the text alone.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import queue
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -50,6 +56,10 @@ _DISABLED_OPTIMIZERS = ["MatMulIntegerToFloatFusion"]
 # with bit-identical vectors (bench/RESULTS.md, "Encoder batches"). Larger batches most likely
 # spill the per-token activations out of the core's cache.
 BATCH_CHARS = 800
+# OpenVINO's batches: texts of one token count, at most this many texts and tokens. Sentences ran
+# fastest in batches of 64 (bench/RESULTS.md, "Encoder backends").
+OPENVINO_ROWS = 64
+OPENVINO_TOKENS = 4096
 _SUBJECTS = ("The company", "A spokesperson for the lab", "Critics", "The senator", "Researchers")
 _CLAIMS = (
     "said the rival had copied its model by distilling millions of answers",
@@ -198,6 +208,131 @@ def length_batches(
     return batches
 
 
+class OpenVinoEncoder:
+    """Runs the fp32 export with OpenVINO (bfloat16 where the CPU has it) and mean-pools.
+
+    Batches hold texts of one token count (no padding) and run one per core at once, each on one
+    thread (OpenVINO's streams), like :class:`OnnxEncoder`'s callers.
+    """
+
+    def __init__(
+        self,
+        onnx_path: Path,
+        model_dir: str,
+        *,
+        precision: str = "bf16",
+        streams: int | None = None,
+    ) -> None:
+        """Compile the model for the CPU.
+
+        Args:
+            onnx_path: The fp32 ``model.onnx``.
+            model_dir: The sentence-transformers folder with ``tokenizer.json``.
+            precision: ``bf16`` or ``f32``, as recorded at export.
+            streams: Batches run at once (default: one per usable core).
+
+        Raises:
+            ModelError: When OpenVINO is missing, or this CPU cannot run ``precision``.
+        """
+        from tokenizers import Tokenizer
+
+        try:
+            import openvino as ov
+        except ImportError as exc:
+            raise ModelError(
+                'the "openvino" backend needs the openvino package; run `pip install openvino` '
+                'or set [analysis] backend = "onnx-int8"'
+            ) from exc
+        self.streams = streams or usable_cores()
+        config = {
+            "NUM_STREAMS": str(self.streams),
+            "INFERENCE_NUM_THREADS": str(self.streams),
+            "INFERENCE_PRECISION_HINT": precision,
+        }
+        compiled = ov.Core().compile_model(str(onnx_path), "CPU", config)
+        actual = compiled.get_property("INFERENCE_PRECISION_HINT").to_string()
+        if actual != precision:
+            raise ModelError(
+                f"OpenVINO runs {actual} here, but the model was exported for {precision} on "
+                "another CPU; delete the models folder of the study (or FRAMEWATCH_MODEL_CACHE) "
+                "so that it is exported and measured again on this machine"
+            )
+        self.precision = precision
+        self._compiled = compiled
+        self._inputs = [i.get_any_name() for i in compiled.inputs]
+        self._requests: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        for _ in range(self.streams):
+            self._requests.put(compiled.create_infer_request())
+        config_json = json.loads((Path(onnx_path).parent / "meta.json").read_text(encoding="utf-8"))
+        self.dimension = int(config_json["dimension"])
+        self._tokenizer = Tokenizer.from_file(str(Path(model_dir) / "tokenizer.json"))
+        self._tokenizer.enable_truncation(max_length=int(config_json["max_seq_length"]))
+        self._tokenizer.no_padding()
+
+    def encode(self, texts: list[str], batch_size: int = OPENVINO_ROWS) -> np.ndarray:
+        """L2-normalised mean-pooled vectors.
+
+        Args:
+            texts: The texts.
+            batch_size: Not used: batches hold texts of one token count, up to
+                :data:`OPENVINO_ROWS` texts and :data:`OPENVINO_TOKENS` tokens.
+        """
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        if not texts:
+            return out
+        ids = [e.ids for e in self._tokenizer.encode_batch(texts)]
+        batches = equal_length_batches([len(i) for i in ids], OPENVINO_ROWS, OPENVINO_TOKENS)
+
+        def run(rows: list[int]) -> np.ndarray:
+            tokens = np.array([ids[i] for i in rows], dtype=np.int64)
+            feed = {
+                "input_ids": tokens,
+                "attention_mask": np.ones_like(tokens),
+                "token_type_ids": np.zeros_like(tokens),
+            }
+            request = self._requests.get()
+            try:
+                # infer releases the GIL; the request's output buffer is reused by its next call.
+                hidden = request.infer({k: feed[k] for k in self._inputs})[0].copy()
+            finally:
+                self._requests.put(request)
+            pooled = hidden.mean(axis=1)
+            norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+            return np.asarray(pooled / np.clip(norms, 1e-12, None), dtype=np.float32)
+
+        pool = ThreadPoolExecutor(self.streams, thread_name_prefix="framewatch-openvino")
+        try:
+            for rows, vectors in zip(batches, pool.map(run, batches), strict=True):
+                out[rows] = vectors
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        return out
+
+
+def equal_length_batches(lengths: list[int], rows: int, tokens: int) -> list[list[int]]:
+    """Text indices grouped by token count, each group cut into batches of at most ``rows``
+    texts and ``tokens`` tokens (a text longer than ``tokens`` runs alone)."""
+    groups: dict[int, list[int]] = {}
+    for index, length in enumerate(lengths):
+        groups.setdefault(length, []).append(index)
+    batches: list[list[int]] = []
+    for length, members in sorted(groups.items()):
+        step = max(1, min(rows, tokens // max(length, 1)))
+        batches += [members[i : i + step] for i in range(0, len(members), step)]
+    return batches
+
+
+def openvino_precision() -> str | None:
+    """``bf16`` where OpenVINO computes bfloat16 natively on this CPU, else ``f32``; None when
+    OpenVINO is not installed."""
+    try:
+        import openvino as ov
+    except ImportError:
+        return None
+    capabilities = ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+    return "bf16" if "BF16" in capabilities else "f32"
+
+
 def usable_cores() -> int:
     """The cores this process may use (its CPU affinity on Linux, else all of them)."""
     if hasattr(os, "sched_getaffinity"):
@@ -211,25 +346,32 @@ def export_folder(cache_dir: Path, name: str) -> Path:
 
 
 def choose_variant(name: str, cache_dir: Path, backend: str) -> Variant | None:
-    """The ONNX variant to use for ``backend`` (exporting it first if needed).
+    """The exported variant to use for ``backend`` (exporting it first if needed).
 
     Args:
         name: The embedding model name from the study.
         cache_dir: Where exported files are kept.
-        backend: ``onnx``, ``onnx-int8`` or ``auto``.
+        backend: ``onnx``, ``onnx-int8``, ``openvino`` or ``auto``.
 
     Returns:
         The variant, or None when ``auto`` found no variant that agrees with torch.
     """
-    variants = load_variants(export_folder(cache_dir, name)) or export_variants(name, cache_dir)
+    folder = export_folder(cache_dir, name)
+    variants = load_variants(folder) or export_variants(name, cache_dir)
+    if backend == "openvino" and pick_variant(variants, backend) is None:
+        # An export made before the OpenVINO backend (or without openvino installed): measure it
+        # now, beside the variants already there. ``auto`` keeps what it picked from those.
+        variants = add_openvino_variant(name, folder)
     return pick_variant(variants, backend)
 
 
 def pick_variant(variants: list[Variant], backend: str) -> Variant | None:
-    """The named variant, or for ``auto`` the fastest batch-invariant one that agrees with torch
-    (None: use torch)."""
+    """The named variant (``openvino`` names the one of either precision), or for ``auto`` the
+    fastest batch-invariant one that agrees with torch (None: use torch, or not exported)."""
+    if backend == "openvino":
+        return next((v for v in variants if v.backend.startswith("openvino-")), None)
     if backend != "auto":
-        return next(v for v in variants if v.backend == backend)
+        return next((v for v in variants if v.backend == backend), None)
     agreeing = [
         v for v in variants if v.agreement >= MIN_AGREEMENT and v.batch_drift <= MAX_BATCH_DRIFT
     ]
@@ -259,7 +401,11 @@ def load_variants(folder: Path) -> list[Variant]:
 
 
 def export_variants(name: str, cache_dir: Path) -> list[Variant]:
-    """Export fp32 and int8 ONNX files, measure agreement with torch and speed, write meta.json."""
+    """Export fp32 and int8 ONNX files, measure agreement with torch and speed, write meta.json.
+
+    With openvino installed, the fp32 file run by OpenVINO is measured too (``openvino-bf16`` or
+    ``openvino-f32``, by what this CPU computes natively).
+    """
     from models.embedder import load_sentence_transformer, resolve_model_path
 
     model = load_sentence_transformer(name)
@@ -284,23 +430,62 @@ def export_variants(name: str, cache_dir: Path) -> list[Variant]:
     }
     (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
     meta["torch_speed"] = _speed(lambda t: model.encode(t, batch_size=32), texts)
+    model_dir = resolve_model_path(name)
     for backend, path in (("onnx", fp32), ("onnx-int8", int8)):
-        encoder = OnnxEncoder(path, resolve_model_path(name))
-        batched = encoder.encode(texts, 32)
-        alone = np.vstack([encoder.encode([text], 1) for text in texts])
-        cosines = (batched * reference).sum(axis=1)
-        meta["variants"].append(
-            {
-                "backend": backend,
-                "file": path.name,
-                "agreement": round(float(cosines.mean()), 5),
-                "min_agreement": round(float(cosines.min()), 5),
-                "batch_drift": float(np.abs(batched - alone).max()),
-                "speed": _speed(lambda t, e=encoder: e.encode(t, 32), texts),
-            }
+        encoder = OnnxEncoder(path, model_dir)
+        meta["variants"].append(_measure(backend, path, encoder, texts, reference))
+    (folder / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    precision = openvino_precision()
+    if precision is not None:
+        return add_openvino_variant(name, folder, reference)
+    return load_variants(folder)
+
+
+def add_openvino_variant(
+    name: str, folder: Path, reference: np.ndarray | None = None
+) -> list[Variant]:
+    """Measure the fp32 export run by OpenVINO and record it in ``meta.json``.
+
+    Raises:
+        ModelError: When openvino is not installed.
+    """
+    from models.embedder import load_sentence_transformer, resolve_model_path
+
+    precision = openvino_precision()
+    if precision is None:
+        raise ModelError(
+            'the "openvino" backend needs the openvino package; run `pip install openvino` '
+            'or set [analysis] backend = "onnx-int8"'
         )
+    texts = calibration_texts()
+    if reference is None:
+        model = load_sentence_transformer(name)
+        reference = np.asarray(model.encode(texts, normalize_embeddings=True, batch_size=32))
+    path = folder / "model.onnx"
+    encoder = OpenVinoEncoder(path, resolve_model_path(name), precision=precision)
+    measured = _measure(f"openvino-{precision}", path, encoder, texts, reference)
+    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    meta["variants"] = [v for v in meta["variants"] if not v["backend"].startswith("openvino")]
+    meta["variants"].append(measured)
     (folder / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
     return load_variants(folder)
+
+
+def _measure(
+    backend: str, path: Path, encoder: Any, texts: list[str], reference: np.ndarray
+) -> dict[str, Any]:
+    """A variant's record: agreement with torch, batch drift (alone against batched), speed."""
+    batched = encoder.encode(texts, 32)
+    alone = np.vstack([encoder.encode([text], 1) for text in texts])
+    cosines = (batched * reference).sum(axis=1)
+    return {
+        "backend": backend,
+        "file": path.name,
+        "agreement": round(float(cosines.mean()), 5),
+        "min_agreement": round(float(cosines.min()), 5),
+        "batch_drift": float(np.abs(batched - alone).max()),
+        "speed": _speed(lambda t, e=encoder: e.encode(t, 32), texts),
+    }
 
 
 def _speed(encode: Any, texts: list[str]) -> float:

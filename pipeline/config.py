@@ -224,7 +224,7 @@ class AnalysisSection(BaseModel):
 
     model_config = _FROZEN
 
-    backend: Literal["auto", "torch", "onnx", "onnx-int8"] = "auto"
+    backend: Literal["auto", "torch", "onnx", "onnx-int8", "openvino"] = "auto"
     # Texts per transformer call. At 8 instead of 64 a 10,000-document run peaked at 0.71x the
     # memory; the encoder alone was faster at 8 on document texts, but the whole run showed no
     # clear speed change. The int8 export gives the same vectors at any batch size (see

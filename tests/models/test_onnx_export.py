@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 from pathlib import Path
 
@@ -13,12 +14,19 @@ from models.embedder import Embedder, resolve_model_path
 from models.onnx_export import (
     MAX_BATCH_DRIFT,
     MIN_AGREEMENT,
+    OPENVINO_ROWS,
+    OPENVINO_TOKENS,
     VECTORS_VERSION,
     OnnxEncoder,
+    OpenVinoEncoder,
     calibration_texts,
     choose_variant,
+    equal_length_batches,
     export_folder,
     length_batches,
+    load_variants,
+    openvino_precision,
+    pick_variant,
 )
 from pipeline.errors import ModelError
 
@@ -33,7 +41,7 @@ def test_auto_backend_is_onnx_that_agrees_with_torch(cache: Path) -> None:
     auto = Embedder(backend="auto", cache_dir=cache)
     meta = json.loads((export_folder(cache, "all-MiniLM-L6-v2") / "meta.json").read_text())
     variants = {v["backend"]: v for v in meta["variants"]}
-    assert set(variants) == {"onnx", "onnx-int8"}
+    assert set(variants) == {"onnx", "onnx-int8", f"openvino-{openvino_precision()}"}
     assert variants["onnx"]["agreement"] > 0.999
     assert auto.backend in variants and auto.agreement >= MIN_AGREEMENT
     # the vectors version keeps vectors of an older export apart from this one's
@@ -41,12 +49,12 @@ def test_auto_backend_is_onnx_that_agrees_with_torch(cache: Path) -> None:
     assert VECTORS_VERSION >= 3
     texts = [*calibration_texts()[:12], "DeepSeek is accused of distilling Claude."]
     reference = Embedder(backend="torch").embed(texts)
-    for backend in ("onnx", "onnx-int8"):
+    for backend, floor in (("onnx", 0.9999), ("onnx-int8", 0.98), ("openvino", 0.999)):
         vectors = Embedder(backend=backend, cache_dir=cache).embed(texts)
         assert vectors.shape == (13, 384) and vectors.dtype == np.float32
         assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
         cosines = (vectors * reference).sum(axis=1)
-        assert cosines.min() > (0.9999 if backend == "onnx" else 0.98)
+        assert cosines.min() > floor
 
 
 @pytest.mark.slow
@@ -131,3 +139,78 @@ def test_unknown_backend_and_missing_cache_fail_with_the_fix() -> None:
         Embedder(backend="tensorrt")
     with pytest.raises(ModelError, match="cache folder"):
         Embedder(backend="onnx")
+
+
+@pytest.mark.slow
+def test_openvino_vector_depends_on_the_text_alone(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches of one token count, never padded: a text's vector is the same alone, among others
+    and in another order, bit for bit, and batches run on several threads at once."""
+    variant = choose_variant("all-MiniLM-L6-v2", cache, "openvino")
+    assert variant is not None and variant.backend == f"openvino-{openvino_precision()}"
+    assert variant.batch_drift == 0.0
+    encoder = OpenVinoEncoder(
+        variant.path,
+        resolve_model_path("all-MiniLM-L6-v2"),
+        precision=variant.backend.removeprefix("openvino-"),
+    )
+    texts = calibration_texts() * 3
+    threads: set[str] = set()
+    requests = encoder._requests
+
+    class Spy:
+        def get(self) -> object:
+            threads.add(threading.current_thread().name)
+            return requests.get()
+
+        def put(self, request: object) -> None:
+            requests.put(request)
+
+    monkeypatch.setattr(encoder, "_requests", Spy())
+    together = encoder.encode(texts)
+    reversed_order = encoder.encode(texts[::-1])[::-1]
+    alone = np.vstack([encoder.encode([text]) for text in texts[:12]])
+    assert together.shape == (len(texts), 384) and together.dtype == np.float32
+    assert np.array_equal(together, reversed_order)
+    assert np.array_equal(together[:12], alone)
+    assert len(threads) > 1 and all(name.startswith("framewatch-openvino") for name in threads)
+    assert encoder.encode([]).shape == (0, 384)
+
+
+@pytest.mark.slow
+def test_openvino_is_measured_into_an_older_export_only_when_asked(
+    cache: Path, tmp_path: Path
+) -> None:
+    """A study exported before the OpenVINO backend keeps what ``auto`` picked; naming
+    ``openvino`` measures it beside the variants already there."""
+    Embedder(backend="auto", cache_dir=cache)
+    older = tmp_path / "older"
+    shutil.copytree(
+        export_folder(cache, "all-MiniLM-L6-v2"), export_folder(older, "all-MiniLM-L6-v2")
+    )
+    meta_path = export_folder(older, "all-MiniLM-L6-v2") / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    meta["variants"] = [v for v in meta["variants"] if v["backend"] in {"onnx", "onnx-int8"}]
+    meta_path.write_text(json.dumps(meta))
+    before = Embedder(backend="auto", cache_dir=older)
+    assert before.backend in {"onnx", "onnx-int8"}
+    assert pick_variant(load_variants(export_folder(older, "all-MiniLM-L6-v2")), "openvino") is None
+    named = Embedder(backend="openvino", cache_dir=older)
+    assert named.backend.startswith("openvino-") and named.agreement > 0.999
+    backends = [v.backend for v in load_variants(export_folder(older, "all-MiniLM-L6-v2"))]
+    assert backends[:2] == ["onnx", "onnx-int8"] and backends[2].startswith("openvino-")
+    assert len(backends) == 3
+
+
+def test_equal_length_batches_hold_one_token_count_within_the_caps() -> None:
+    lengths = [5, 7, 5, 5, 300, 7, 5, 40]
+    batches = equal_length_batches(lengths, 3, 100)
+    # 5 tokens: [0, 2, 3] then [6] (three texts at most) | 7: [1, 5] | 40 | 300 (over 100) alone
+    assert batches == [[0, 2, 3], [6], [1, 5], [7], [4]]
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
+    for batch in batches:
+        assert len({lengths[i] for i in batch}) == 1
+        assert len(batch) == 1 or len(batch) * lengths[batch[0]] <= 100
+    assert equal_length_batches([], OPENVINO_ROWS, OPENVINO_TOKENS) == []
+    assert all(len(b) <= OPENVINO_ROWS for b in equal_length_batches([3] * 200, 64, 4096))
