@@ -153,9 +153,14 @@ def render(
     command: str,
 ) -> str:
     """The section: texts a second per way and round, and the ratio of the medians."""
+    batches = (
+        f"onnxruntime in batches of up to {BATCH} texts and 800 characters sorted by length, "
+        "OpenVINO in batches of texts of one token count (up to 64 texts and 4,096 tokens)"
+        if "backends" in command
+        else f"`{tag}`, batches of up to {BATCH} texts sorted by length"
+    )
     lines = [
-        f"`{command}`: all-MiniLM-L6-v2 `{tag}`, batches of up to {BATCH} "
-        f"texts sorted by length, {cores} usable cores, {rounds} alternating rounds on the same "
+        f"`{command}`: all-MiniLM-L6-v2, {batches}, {cores} usable cores, {rounds} alternating rounds on the same "
         "texts (AllSides sentences, and document titles with their 600-character leads). Texts a "
         f"second per round; the ratio is {ways[1]} over {ways[0]} (above 1 is faster).",
         "",
