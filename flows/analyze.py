@@ -12,7 +12,7 @@ import functools
 import os
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import duckdb
+import numpy as np
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
@@ -32,7 +33,13 @@ from models.embedder import Embedder
 from models.spacy_pipeline import Pipelines, load_pipelines
 from pipeline import embed, frames, nlp, topics
 from pipeline.config import Settings, load_settings
+from pipeline.errors import ModelError
 from pipeline.store import connect_stepping_writer, let_readers_in, record_run
+
+# Stages whose work goes to the Dask workers with ``[analysis] dask``: the NLP batches and every
+# transformer call (document vectors, sentence vectors, framing's sentences).
+ON_DASK = frozenset({"nlp", "embed_documents", "embed_sentences", "frames"})
+DASK_PIECE = 256  # most texts in one embedding task
 
 
 @dataclass
@@ -43,12 +50,22 @@ class AnalysisContext:
     settings: Settings
     run_ids: dict[str, str] = field(default_factory=dict)
     _embedder: Embedder | None = None
+    _fanned: DaskEmbedder | None = None
 
     def embedder(self) -> Embedder:
         """The study's embedder, loaded on first use."""
         if self._embedder is None:
             self._embedder = embed.make_embedder(self.settings)
         return self._embedder
+
+    def stage_embedder(self) -> Embedder | DaskEmbedder:
+        """What the embedding stages embed with: the Dask workers when ``[analysis] dask`` is set
+        (the study's embedder is still loaded here: it exports the model and names the vectors)."""
+        if not self.settings.analysis.dask:
+            return self.embedder()
+        if self._fanned is None:
+            self._fanned = DaskEmbedder(self.embedder(), self.settings)
+        return self._fanned
 
     def model_id(self) -> str:
         """``embeddings.model`` of the study's embedder (loaded only when that needs an export)."""
@@ -126,8 +143,99 @@ def _nlp_on_dask(ctx: AnalysisContext) -> dict[str, int]:
     return dict(counts)
 
 
+@functools.lru_cache(maxsize=2)
+def _worker_embedder(name: str, backend: str, batch_size: int, cache: str) -> Embedder:
+    # Loaded once per Dask worker process (exporting the model there if its cache lacks it).
+    return Embedder(name, backend=backend, batch_size=batch_size, cache_dir=Path(cache))
+
+
+def embed_on_worker(
+    texts: list[str], settings: Settings, backend: str, model_id: str
+) -> np.ndarray:
+    """Embed texts (runs on a Dask worker; writes nothing).
+
+    Raises:
+        ModelError: When this worker's embedder would give vectors of another ``model_id`` than
+            the study's (another model variant, e.g. OpenVINO in float32 on a CPU without
+            bfloat16): its vectors would be stored under a name they do not belong to.
+    """
+    analysis = settings.analysis
+    embedder = _worker_embedder(
+        settings.models.embedding, backend, analysis.batch_size, str(embed.model_cache(settings))
+    )
+    if embedder.model_id != model_id:
+        raise ModelError(
+            f"this Dask worker embeds with {embedder.model_id}, but the study's vectors are "
+            f"{model_id}; run the workers on machines whose CPUs support the same variant, or "
+            'set [analysis] backend = "onnx-int8" (the same on every x86 CPU)'
+        )
+    return embedder.embed(texts)
+
+
+embed_batch_task = task(cache_policy=NO_CACHE, retries=1, task_run_name="embed-batch")(
+    embed_on_worker
+)
+
+
+class DaskEmbedder:
+    """Embeds on the Dask workers: the texts are cut into pieces of at most :data:`DASK_PIECE`,
+    at least one per worker, and the vectors come back in order.
+
+    A text's vector does not depend on the texts it is batched with, so the vectors equal those
+    of one process. Tasks are submitted from the flow's thread (a Prefect requirement).
+    """
+
+    def __init__(self, local: Embedder, settings: Settings) -> None:
+        self.model_id, self.dimension = local.model_id, local.dimension
+        self._settings = settings
+        # The family, not the variant: a worker picks its variant as the flow did, and a
+        # different pick is refused rather than stored under this model_id.
+        self._backend = "openvino" if local.backend.startswith("openvino") else local.backend
+        self.embedded_on_workers = 0
+
+    def submit(self, texts: list[str]) -> GatheredVectors:
+        """Start embedding ``texts`` on the workers."""
+        workers = max(self._settings.analysis.dask_workers, 1)
+        size = max(1, min(DASK_PIECE, -(-len(texts) // workers)))
+        futures = [
+            embed_batch_task.submit(
+                list(texts[i : i + size]), self._settings, self._backend, self.model_id
+            )
+            for i in range(0, len(texts), size)
+        ]
+        self.embedded_on_workers += len(texts)
+        return GatheredVectors(futures, self.dimension)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed ``texts`` on the workers and wait for their vectors."""
+        return self.submit(list(texts)).result()
+
+
+@dataclass
+class GatheredVectors:
+    """The vectors of a :meth:`DaskEmbedder.submit`, in the order of its texts."""
+
+    futures: list[Any]
+    dimension: int
+
+    def result(self) -> np.ndarray:
+        """Wait for every piece and stack their vectors."""
+        if not self.futures:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.concatenate([np.asarray(f.result(), dtype=np.float32) for f in self.futures])
+
+
+def _on_workers(ctx: AnalysisContext, counts: dict[str, int]) -> dict[str, int]:
+    """``counts`` with the texts the Dask workers embedded in this stage, when they did."""
+    if ctx._fanned is not None:
+        counts["embedded_on_workers"] = ctx._fanned.embedded_on_workers
+        ctx._fanned.embedded_on_workers = 0
+    return counts
+
+
 def _embed_documents(ctx: AnalysisContext) -> dict[str, int]:
-    return embed.embed_documents(ctx.con, ctx.settings, ctx.embedder, ctx.model_id())
+    counts = embed.embed_documents(ctx.con, ctx.settings, ctx.stage_embedder, ctx.model_id())
+    return _on_workers(ctx, counts)
 
 
 def _topics(ctx: AnalysisContext) -> dict[str, int]:
@@ -137,16 +245,22 @@ def _topics(ctx: AnalysisContext) -> dict[str, int]:
 def _embed_sentences(ctx: AnalysisContext) -> dict[str, int]:
     if not ctx.settings.analysis.sentence_embeddings:
         return {"embedded": 0, "cached": 0}
-    return embed.embed_sentences(ctx.con, ctx.embedder, ctx.model_id())
+    counts = embed.embed_sentences(ctx.con, ctx.stage_embedder, ctx.model_id())
+    return _on_workers(ctx, counts)
 
 
 def _frames(ctx: AnalysisContext) -> dict[str, int]:
-    detector = frames.load_detector(ctx.settings, embedder=ctx.embedder())
+    embedder = ctx.stage_embedder()
+    detector = frames.load_detector(ctx.settings, embedder=embedder)
     screen = frames.prepare_screen(ctx.con, ctx.settings, detector)
     counts = frames.frame_sentences(
-        ctx.con, detector, run_id=ctx.run_ids.get("frames"), screen=screen
+        ctx.con,
+        detector,
+        run_id=ctx.run_ids.get("frames"),
+        screen=screen,
+        embed_async=embedder.submit if isinstance(embedder, DaskEmbedder) else None,
     )
-    result = asdict(counts)
+    result = _on_workers(ctx, asdict(counts))
     if screen is not None:
         # the screen's record on its sample, in thousandths (runs.counts holds integers)
         result["screen_recall_permille"] = round(1000 * screen.fit.recall)
@@ -251,6 +365,6 @@ def run_stages(
     for stage in chosen:
         if results:  # between stages (after the last one the flow closes the file anyway)
             let_readers_in(ctx.con)
-        on_dask = stage.name == "nlp" and settings.analysis.dask
+        on_dask = stage.name in ON_DASK and settings.analysis.dask
         results.append(run_stage.fn(stage, ctx) if on_dask else call(stage, ctx))
     return results

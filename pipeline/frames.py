@@ -11,11 +11,11 @@ documents is written in one transaction.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import duckdb
 import numpy as np
@@ -172,6 +172,7 @@ def frame_sentences(
     batch_documents: int = BATCH_DOCUMENTS,
     run_id: str | None = None,
     screen: Screen | None = None,
+    embed_async: Callable[[list[str]], Pending] | None = None,
 ) -> FramingCounts:
     """Frame every document whose framing is missing or out of date.
 
@@ -181,6 +182,8 @@ def frame_sentences(
         batch_documents: Documents per transaction.
         run_id: ``runs.run_id`` to record in ``framed_documents``.
         screen: Lets only the sentences that may carry a frame reach the full model.
+        embed_async: Starts embedding a batch's new texts elsewhere (the Dask fan-out) and returns
+            what gives their vectors; by default they are embedded on a thread of this process.
 
     Returns:
         Counts of documents, sentences, newly embedded sentences (distinct texts), mentions and
@@ -201,7 +204,9 @@ def frame_sentences(
             batch = _read_batch(
                 con, detector, pending[start : start + batch_documents], screen, previous
             )
-            if batch.texts:
+            if batch.texts and embed_async is not None:
+                batch.vectors = embed_async(batch.texts)
+            elif batch.texts:
                 batch.vectors = pool.submit(detector.embedder.embed, batch.texts)
             if previous is not None:
                 carried = _write_batch(con, detector, previous, carried, counts, run_id)
@@ -266,6 +271,14 @@ def pending_documents(con: duckdb.DuckDBPyConnection, detector: FrameDetector) -
     return [row[0] for row in rows]
 
 
+class Pending(Protocol):
+    """Vectors being computed: a thread's or a Dask task's future."""
+
+    def result(self) -> np.ndarray:
+        """The vectors, once computed."""
+        ...
+
+
 @dataclass
 class _Batch:
     """One batch of documents, read, cue-matched and screened; its new sentences being embedded.
@@ -282,7 +295,7 @@ class _Batch:
     texts: list[str]
     rows: list[int]
     screened_out: int
-    vectors: Future[np.ndarray] | None = None
+    vectors: Pending | None = None
 
     @property
     def new_hashes(self) -> set[str]:

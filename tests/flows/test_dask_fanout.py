@@ -1,4 +1,5 @@
-"""On the demo study, the NLP fan-out on a Dask LocalCluster (two workers) gives the same rows as one process."""
+"""On the demo study, the fan-out on a Dask LocalCluster (two workers: NLP batches and every
+embedding) gives the same rows and the same vectors as one process."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from typing import Any
 import duckdb
 import pytest
 
+from flows import analyze
 from flows.analyze import run_analysis
 from flows.demo.world import generate_world, iter_comments
 from pipeline.config import load_settings
+from pipeline.errors import ModelError
 from pipeline.importer import import_file, resolve_mapping
 from pipeline.store import connect
 from tests.conftest import MINIMAL_STUDY
@@ -66,6 +69,12 @@ def tables(path: Path) -> dict[str, list[tuple[Any, ...]]]:
             "frame_mentions": con.execute(
                 "SELECT doc_id, sentence_idx, frame_id, round(score, 4), speaker FROM frame_mentions ORDER BY ALL"
             ).fetchall(),
+            "embeddings": con.execute(
+                "SELECT text_hash, model, vector FROM embeddings ORDER BY ALL"
+            ).fetchall(),
+            "doc_topics": con.execute(
+                "SELECT doc_id, topic_id FROM doc_topics ORDER BY ALL"
+            ).fetchall(),
         }
     finally:
         con.close()
@@ -73,9 +82,39 @@ def tables(path: Path) -> dict[str, list[tuple[Any, ...]]]:
 
 def test_dask_local_cluster_gives_the_same_rows(tmp_path: Path) -> None:
     single, fanned = study(tmp_path / "single", ""), study(tmp_path / "dask", "local")
-    run_analysis(str(single))
+    alone = {r.name: r.counts for r in run_analysis(str(single))}
     results = run_analysis(str(fanned))
     assert results[0].name == "nlp" and results[0].counts["documents"] == 125
+    counts = {r.name: r.counts for r in results}
+    # the transformer ran on the workers: every text each stage embedded went there
+    assert "embedded_on_workers" not in alone["embed_documents"]
+    assert (
+        counts["embed_documents"]["embedded_on_workers"]
+        == counts["embed_documents"]["embedded"]
+        > 100
+    )
+    assert counts["frames"]["embedded_on_workers"] >= counts["frames"]["embedded"] > 100
     got, want = tables(fanned), tables(single)
     assert len(want["sentences"]) > 250 and len(want["frame_mentions"]) > 100
+    assert len(want["embeddings"]) > 300 and len(want["doc_topics"]) > 100
     assert got == want
+
+
+def test_a_worker_that_would_store_other_vectors_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class OtherVariant:
+        model_id = "all-MiniLM-L6-v2@openvino-f32.v3"
+
+        def embed(self, texts: list[str]) -> None:
+            raise AssertionError("a refused worker must not embed")
+
+    monkeypatch.setattr(analyze, "_worker_embedder", lambda *args: OtherVariant())
+    (tmp_path / "study.toml").write_text(MINIMAL_STUDY, encoding="utf-8")
+    settings = load_settings(tmp_path / "study.toml")
+    with pytest.raises(
+        ModelError, match=r"openvino-f32\.v3, but the study's vectors are .*@openvino-bf16\.v3"
+    ):
+        analyze.embed_on_worker(
+            ["a text"], settings, "openvino", "all-MiniLM-L6-v2@openvino-bf16.v3"
+        )
