@@ -268,6 +268,29 @@ class OpenVinoEncoder:
         self._tokenizer = Tokenizer.from_file(str(Path(model_dir) / "tokenizer.json"))
         self._tokenizer.enable_truncation(max_length=int(config_json["max_seq_length"]))
         self._tokenizer.no_padding()
+        # The first inference initialises a static of OpenVINO's Python bindings (pybind11's numpy
+        # API) while holding a C++ once-guard; a second thread entering it then waits on the guard
+        # holding the GIL that the first one needs: a deadlock, seen on a Dask worker's first
+        # call. So the first inference runs here, on one thread.
+        self._run([self._tokenizer.encode("warm up").ids], [0])
+
+    def _run(self, ids: list[list[int]], rows: list[int]) -> np.ndarray:
+        """Vectors of the texts ``rows`` of ``ids`` (token ids of one length), on one request."""
+        tokens = np.array([ids[i] for i in rows], dtype=np.int64)
+        feed = {
+            "input_ids": tokens,
+            "attention_mask": np.ones_like(tokens),
+            "token_type_ids": np.zeros_like(tokens),
+        }
+        request = self._requests.get()
+        try:
+            # infer releases the GIL; the request's output buffer is reused by its next call.
+            hidden = request.infer({k: feed[k] for k in self._inputs})[0].copy()
+        finally:
+            self._requests.put(request)
+        pooled = hidden.mean(axis=1)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return np.asarray(pooled / np.clip(norms, 1e-12, None), dtype=np.float32)
 
     def encode(self, texts: list[str], batch_size: int = OPENVINO_ROWS) -> np.ndarray:
         """L2-normalised mean-pooled vectors.
@@ -283,26 +306,10 @@ class OpenVinoEncoder:
         ids = [e.ids for e in self._tokenizer.encode_batch(texts)]
         batches = equal_length_batches([len(i) for i in ids], OPENVINO_ROWS, OPENVINO_TOKENS)
 
-        def run(rows: list[int]) -> np.ndarray:
-            tokens = np.array([ids[i] for i in rows], dtype=np.int64)
-            feed = {
-                "input_ids": tokens,
-                "attention_mask": np.ones_like(tokens),
-                "token_type_ids": np.zeros_like(tokens),
-            }
-            request = self._requests.get()
-            try:
-                # infer releases the GIL; the request's output buffer is reused by its next call.
-                hidden = request.infer({k: feed[k] for k in self._inputs})[0].copy()
-            finally:
-                self._requests.put(request)
-            pooled = hidden.mean(axis=1)
-            norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-            return np.asarray(pooled / np.clip(norms, 1e-12, None), dtype=np.float32)
-
         pool = ThreadPoolExecutor(self.streams, thread_name_prefix="framewatch-openvino")
         try:
-            for rows, vectors in zip(batches, pool.map(run, batches), strict=True):
+            runs = pool.map(lambda rows: self._run(ids, rows), batches)
+            for rows, vectors in zip(batches, runs, strict=True):
                 out[rows] = vectors
         finally:
             pool.shutdown(wait=True, cancel_futures=True)

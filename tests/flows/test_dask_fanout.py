@@ -91,12 +91,12 @@ def test_dask_local_cluster_gives_the_same_rows(tmp_path: Path) -> None:
     assert (
         counts["embed_documents"]["embedded_on_workers"]
         == counts["embed_documents"]["embedded"]
-        > 100
+        > 50
     )
-    assert counts["frames"]["embedded_on_workers"] >= counts["frames"]["embedded"] > 100
+    assert counts["frames"]["embedded_on_workers"] >= counts["frames"]["embedded"] > 50
     got, want = tables(fanned), tables(single)
     assert len(want["sentences"]) > 250 and len(want["frame_mentions"]) > 100
-    assert len(want["embeddings"]) > 300 and len(want["doc_topics"]) > 100
+    assert len(want["embeddings"]) > 150 and len(want["doc_topics"]) > 80
     assert got == want
 
 
