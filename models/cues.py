@@ -25,6 +25,8 @@ NEGATORS = frozenset(
     {"not", "n't", "no", "never", "nothing", "nobody", "hardly", "neither", "nor", "none"}
 )
 NEGATION_WINDOW = 4
+_WORD = re.compile(r"\w+")
+_GLUED = re.compile(r"\d([^\W\d]\w*)")  # "5km": the tokenizer splits units off numbers
 
 
 @dataclass
@@ -86,10 +88,14 @@ class CueMatcher:
             if frame.patterns:
                 self._patterns.add(f"cue:{frame.id}", [list(p) for p in frame.patterns])
         self._add_phrases("reject:", codebook.rejections, words)
-        forms = sorted(words, key=lambda w: (-len(w), w))
-        self._prefilter = (
-            re.compile(r"(?<![\w'])(?:" + "|".join(map(re.escape, forms)) + r")(?![\w'])", re.I)
-            if forms
+        # The prefilter: most forms are plain words, looked up among a sentence's words; the
+        # few with other characters ("u.s.") are searched for with a pattern.
+        plain = {w for w in words if _WORD.fullmatch(w)}
+        self._words = frozenset(plain | contracted_words(nlp, plain))
+        odd = sorted(words - plain, key=lambda w: (-len(w), w))
+        self._odd = (
+            re.compile(r"(?<![\w'])(?:" + "|".join(map(re.escape, odd)) + r")(?![\w'])", re.I)
+            if odd
             else None
         )
         self._always = bool(codebook.frames and any(f.patterns for f in codebook.frames))
@@ -100,11 +106,7 @@ class CueMatcher:
         variants = [v for phrase in phrases for v in phrase_variants(phrase, self.nlp)]
         self._phrases.add(key, [self.nlp.make_doc(v) for v in variants])
         for phrase in phrases:
-            # A sentence can only match if it holds the phrase's content words ("theft" in "not
-            # theft"), so only those decide which sentences are tokenized at all.
-            tokens = list(self.nlp.make_doc(phrase))
-            content = [t for t in tokens if not (t.is_stop or t.is_punct)] or tokens
-            words.update(form for t in content for form in inflections(t.lower_))
+            words.update(necessary_forms(phrase, self.nlp))
 
     def match(self, texts: Sequence[str]) -> list[CueEvidence]:
         """Cue evidence for each text (an empty one where nothing matches)."""
@@ -119,7 +121,21 @@ class CueMatcher:
         return results
 
     def _may_match(self, text: str) -> bool:
-        return self._always or (self._prefilter is not None and bool(self._prefilter.search(text)))
+        """Whether a sentence holds one of the forms every match needs (a superset of matches).
+
+        The tokenizer splits words only at characters that are not word characters, but for a
+        unit glued to a number ("5km", also looked up) and its exceptions ("shouldn't" is
+        "should" + "n't"; :func:`contracted_words`), so a form the phrase matcher can find is
+        one of the sentence's words.
+        """
+        if self._always:
+            return True
+        lower = text.lower()
+        if not self._words.isdisjoint(_WORD.findall(lower)):
+            return True
+        if not self._words.isdisjoint(_GLUED.findall(lower)):
+            return True
+        return self._odd is not None and self._odd.search(text) is not None
 
     def _evidence(self, doc: Any) -> CueEvidence:
         evidence = CueEvidence()
@@ -144,6 +160,41 @@ class CueMatcher:
         evidence.support = {f for f, _, _ in cues} - evidence.rebutted
         evidence.rejects = rejected and not cues
         return evidence
+
+
+def necessary_forms(phrase: str, nlp: Any) -> set[str]:
+    """Forms of one word that every match of a cue phrase holds: the prefilter's words for it.
+
+    The word is the phrase's longest content word, in each of its inflections ("theft" in "not
+    theft"); a phrase of stop words and punctuation only ("well-being") has its longest word in
+    the form it is written, as :func:`phrase_variants` keeps it. A sentence without one of these
+    forms cannot match the phrase, so it is never tokenized for it.
+    """
+    tokens = [t for t in nlp.make_doc(phrase) if not t.is_space]
+    if not tokens:
+        return set()
+    content = [t for t in tokens if not (t.is_stop or t.is_punct)]
+    if content:
+        return inflections(max(content, key=lambda t: len(t.text)).lower_)
+    return {max(tokens, key=lambda t: (not t.is_punct, len(t.text))).lower_}
+
+
+def contracted_words(nlp: Any, forms: set[str]) -> set[str]:
+    """Words in which the tokenizer's exceptions hold one of ``forms`` as a token of its own.
+
+    "shouldn't" and "shouldnt" are tokenized "should" + "n't" / "nt": for the form "should" this
+    gives "shouldn" and "shouldnt", the words a sentence holds in its place.
+    """
+    from spacy.attrs import ORTH
+
+    found: set[str] = set()
+    for string, pieces in nlp.tokenizer.rules.items():
+        words = _WORD.findall(string.lower())
+        for piece in pieces:
+            orth = str(piece.get(ORTH, "")).lower()
+            if orth in forms and orth not in words:
+                found.update(w for w in words if orth in w)
+    return found
 
 
 MAX_VARIANTS = 256  # forms of one multi-word phrase (the product of its words' forms)

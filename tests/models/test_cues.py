@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from models.codebook import load_codebook
-from models.cues import CueMatcher
+from models.cues import CueMatcher, contracted_words, necessary_forms
 
 
 @pytest.fixture(scope="module")
@@ -64,3 +64,33 @@ def test_sentences_without_cue_letters_skip_spacy(matcher: CueMatcher) -> None:
     plain, cued = matcher.match(["Xyz qqq.", "They stole it."])
     assert not plain.support and not plain.phrases
     assert cued.phrases == {"theft": ["stole"]}
+
+
+@pytest.mark.parametrize(
+    ("text", "frame"),
+    [
+        ("The lab's theft's scale surprised nobody.", "theft"),  # a possessive
+        ("Critics called it 'theft' on Monday.", "theft"),  # single quotes
+        ("The military's plan leaked.", "security"),
+    ],
+)
+def test_a_cue_next_to_an_apostrophe_is_still_matched(
+    matcher: CueMatcher, text: str, frame: str
+) -> None:
+    (evidence,) = matcher.match([text])
+    assert frame in evidence.support
+
+
+def test_a_cue_inside_a_contraction_is_matched(frames_nlp: Any) -> None:
+    matcher = CueMatcher(load_codebook("policy_frames"), frames_nlp)
+    for text in ("They shouldn't wait.", "They shouldn’t wait.", "They shouldnt wait."):
+        (evidence,) = matcher.match([text])
+        assert "policy_prescription" in evidence.support, text
+
+
+def test_a_phrase_needs_only_its_longest_content_word(frames_nlp: Any) -> None:
+    assert necessary_forms("quality of life", frames_nlp) >= {"quality", "qualities"}
+    assert "life" not in necessary_forms("quality of life", frames_nlp)
+    # Stop words and punctuation only: the longest word, in its own form (not "is", "was").
+    assert necessary_forms("well-being", frames_nlp) == {"being"}
+    assert contracted_words(frames_nlp, {"should"}) >= {"shouldn", "shouldnt"}
