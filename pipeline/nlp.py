@@ -230,11 +230,17 @@ def analyse_batch(docs: list[DocumentInput], pipelines: Pipelines, settings: Set
     texts = [(d.text or "")[: settings.analysis.max_doc_chars] for d, _ in readable]
     split = [sentence_spans(fast_doc) for fast_doc in pipelines.fast.pipe(texts, batch_size=64)]
     everything = settings.analysis.full_model == "all"
-    cue_texts = [s.text for spans in split for s in spans if everything or has_cue(s.text)]
+    cued = [[everything or has_cue(s.text) for s in spans] for spans in split]
+    cue_texts = [
+        s.text
+        for spans, flags in zip(split, cued, strict=True)
+        for s, cue in zip(spans, flags, strict=True)
+        if cue
+    ]
     parsed = iter(parse(cue_texts, pipelines))
-    for (doc, language), spans in zip(readable, split, strict=True):
+    for (doc, language), spans, cues in zip(readable, split, cued, strict=True):
         status = "truncated" if len(doc.text or "") > settings.analysis.max_doc_chars else "ok"
-        words = _add_sentences(rows, doc, spans, parsed, pipelines, everything)
+        words = _add_sentences(rows, doc, spans, cues, parsed, pipelines)
         rows.documents.append(_doc_row(doc, status, language, len(spans), words, pipelines.version))
         rows.counts["words"] += words
     rows.counts["documents"] += len(docs)
@@ -303,16 +309,19 @@ def _add_sentences(
     rows: BatchRows,
     doc: DocumentInput,
     spans: list[Any],
+    cues: list[bool],
     parsed: Iterator[Any],
     pipelines: Pipelines,
-    everything: bool,
 ) -> int:
-    """Append the sentence and entity rows of one document; return its word count."""
+    """Append the sentence and entity rows of one document; return its word count.
+
+    ``cues`` says which spans the full model read (in order, from ``parsed``).
+    """
     context = Context(aliases=pipelines.aliases)
     words = 0
-    for idx, span in enumerate(spans):
+    for idx, (span, cue) in enumerate(zip(spans, cues, strict=True)):
         words += sum(1 for t in span if not t.is_punct)
-        if everything or has_cue(span.text):
+        if cue:
             full = next(parsed)
             rows.counts["full_model_sentences"] += 1
             attribution = attribute(full, context)

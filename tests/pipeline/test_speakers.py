@@ -93,6 +93,9 @@ def test_cues_quotations_and_names() -> None:
     assert has_cue("OpenAI claims so.") and has_cue("“This is plain theft of work,” she replied.")
     assert not has_cue("The United States posted a note.")
     assert has_cue("according to the filing") and not has_cue("The model was released.")
+    assert has_cue("(SAID) it") and has_cue("Warner_said?") is False and has_cue("Told:")
+    assert not has_cue("Essays and unsaid things.") and not has_cue("accordingly, to them")
+    assert has_cue("ACCORDING TO them") and not has_cue("according  to them")
     assert has_quotation("He said “this is plain theft of our work”.")
     assert not has_quotation("So-called “distillation” is common.")
     aliases = {"anthropic pbc": "Anthropic"}
