@@ -45,21 +45,16 @@ def _key(evidence: CueEvidence) -> tuple[Any, ...]:
 
 
 def _matcher_and_words(frames_nlp: Any, codebook: str) -> tuple[CueMatcher, list[str]]:
-    matcher = CueMatcher(load_codebook(codebook), frames_nlp)
     book = load_codebook(codebook)
+    matcher = CueMatcher(book, frames_nlp)
     phrases = [p for f in book.frames for p in (*f.cues, *f.counter_cues)] + list(book.rejections)
     words = sorted({w for p in phrases for w in p.split()} | set(FILLER))
     return matcher, words
 
 
-@pytest.fixture(scope="module")
-def policy(frames_nlp: Any) -> tuple[CueMatcher, list[str]]:
-    return _matcher_and_words(frames_nlp, "policy_frames")
-
-
-@pytest.fixture(scope="module")
-def distillation(frames_nlp: Any) -> tuple[CueMatcher, list[str]]:
-    return _matcher_and_words(frames_nlp, "ai_distillation")
+@pytest.fixture(scope="module", params=["policy_frames", "ai_distillation"])
+def codebook(request: pytest.FixtureRequest, frames_nlp: Any) -> tuple[CueMatcher, list[str]]:
+    return _matcher_and_words(frames_nlp, request.param)
 
 
 def _sentence(draw: Any, words: list[str]) -> str:
@@ -85,17 +80,8 @@ def _agree(matcher: CueMatcher, text: str) -> None:
 
 @FUZZ
 @given(data=st.data())
-def test_policy_frames_prefilter_skips_no_match(
-    policy: tuple[CueMatcher, list[str]], data: st.DataObject
+def test_the_prefilter_skips_no_sentence_with_a_match(
+    codebook: tuple[CueMatcher, list[str]], data: st.DataObject
 ) -> None:
-    matcher, words = policy
-    _agree(matcher, _sentence(data.draw, words))
-
-
-@FUZZ
-@given(data=st.data())
-def test_ai_distillation_prefilter_skips_no_match(
-    distillation: tuple[CueMatcher, list[str]], data: st.DataObject
-) -> None:
-    matcher, words = distillation
+    matcher, words = codebook
     _agree(matcher, _sentence(data.draw, words))
