@@ -89,15 +89,10 @@ class CueMatcher:
                 self._patterns.add(f"cue:{frame.id}", [list(p) for p in frame.patterns])
         self._add_phrases("reject:", codebook.rejections, words)
         # The prefilter: most forms are plain words, looked up among a sentence's words; the
-        # few with other characters ("u.s.") are searched for with a pattern.
+        # few with other characters ("u.s.") are looked for anywhere in the lower-cased text.
         plain = {w for w in words if _WORD.fullmatch(w)}
         self._words = frozenset(plain | contracted_words(nlp, plain))
-        odd = sorted(words - plain, key=lambda w: (-len(w), w))
-        self._odd = (
-            re.compile(r"(?<![\w'])(?:" + "|".join(map(re.escape, odd)) + r")(?![\w'])", re.I)
-            if odd
-            else None
-        )
+        self._odd = tuple(sorted(words - plain))
         self._always = bool(codebook.frames and any(f.patterns for f in codebook.frames))
 
     def _add_phrases(self, key: str, phrases: Sequence[str], words: set[str]) -> None:
@@ -126,7 +121,8 @@ class CueMatcher:
         The tokenizer splits words only at characters that are not word characters, but for a
         unit glued to a number ("5km", also looked up) and its exceptions ("shouldn't" is
         "should" + "n't"; :func:`contracted_words`), so a form the phrase matcher can find is
-        one of the sentence's words.
+        one of the sentence's words. A form with other characters ("u.s.") is a token's text,
+        so it stands somewhere in the sentence.
         """
         if self._always:
             return True
@@ -135,7 +131,7 @@ class CueMatcher:
             return True
         if not self._words.isdisjoint(_GLUED.findall(lower)):
             return True
-        return self._odd is not None and self._odd.search(text) is not None
+        return any(form in lower for form in self._odd)
 
     def _evidence(self, doc: Any) -> CueEvidence:
         evidence = CueEvidence()

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from models.codebook import load_codebook
+from models.codebook import Codebook, Frame, load_codebook
 from models.cues import CueMatcher, contracted_words, necessary_forms
 
 
@@ -94,3 +94,14 @@ def test_a_phrase_needs_only_its_longest_content_word(frames_nlp: Any) -> None:
     # Stop words and punctuation only: the longest word, in its own form (not "is", "was").
     assert necessary_forms("well-being", frames_nlp) == {"being"}
     assert contracted_words(frames_nlp, {"should"}) >= {"shouldn", "shouldnt"}
+
+
+def test_a_form_that_is_not_a_plain_word_passes_the_prefilter_anywhere(frames_nlp: Any) -> None:
+    frames = tuple(
+        Frame(id=f, label=f, definition=f, prototypes=(f"About {f}.",), cues=cues)
+        for f, cues in (("us", ("U.S.",)), ("other", ("budget",)))
+    )
+    matcher = CueMatcher(Codebook(id="odd", version="1", frames=frames), frames_nlp)
+    # "U.S." is one token, before "'s" too; the prefilter must let such sentences through.
+    assert matcher._may_match("The U.S.'s plan.") and matcher._may_match("The U.S. plan.")
+    assert not matcher._may_match("The US plan.")
