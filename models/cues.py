@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import islice, product
 from typing import Any
 
 from models.codebook import Codebook
@@ -98,8 +99,7 @@ class CueMatcher:
     def _add_phrases(self, key: str, phrases: Sequence[str], words: set[str]) -> None:
         if not phrases:
             return
-        variants = [v for phrase in phrases for v in phrase_variants(phrase, self.nlp)]
-        self._phrases.add(key, [self.nlp.make_doc(v) for v in variants])
+        self._phrases.add(key, [d for phrase in phrases for d in phrase_patterns(phrase, self.nlp)])
         for phrase in phrases:
             words.update(necessary_forms(phrase, self.nlp))
 
@@ -163,7 +163,7 @@ def necessary_forms(phrase: str, nlp: Any) -> set[str]:
 
     The word is the phrase's longest content word, in each of its inflections ("theft" in "not
     theft"); a phrase of stop words and punctuation only ("well-being") has its longest word in
-    the form it is written, as :func:`phrase_variants` keeps it. A sentence without one of these
+    the form it is written, as :func:`phrase_patterns` keeps it. A sentence without one of these
     forms cannot match the phrase, so it is never tokenized for it.
     """
     tokens = [t for t in nlp.make_doc(phrase) if not t.is_space]
@@ -210,20 +210,28 @@ def inflections(word: str) -> set[str]:
     return forms
 
 
-def phrase_variants(phrase: str, nlp: Any) -> list[str]:
-    """Every inflected form of a cue phrase: each content word in each of its forms.
+def phrase_patterns(phrase: str, nlp: Any) -> list[Any]:
+    """Every inflected form of a cue phrase, as the phrase matcher's patterns (spaCy Docs).
 
-    Stop words and punctuation keep their form ("a free ride" stays "a", varies "free" and "ride").
+    Each content word varies over its forms; stop words and punctuation keep theirs ("a free
+    ride" keeps "a", varies "free" and "ride"). A pattern keeps the tokens of the phrase as
+    written: "U.S." is one token, as it is in a sentence, where tokenizing the lower-cased "u.s."
+    again would give "u.s" + "." and never match.
     """
-    tokens = list(nlp.make_doc(phrase))
+    from spacy.tokens import Doc
+
+    tokens = [t for t in nlp.make_doc(phrase) if not t.is_space]
+    if not tokens:
+        return []
     options = [
         sorted({t.lower_} if (t.is_stop or t.is_punct) else inflections(t.lower_)) for t in tokens
     ]
-    variants = [""]
-    for token, forms in zip(tokens, options, strict=True):
-        space = token.whitespace_
-        variants = [v + form + space for v in variants for form in forms][:MAX_VARIANTS]
-    return [v.strip() for v in variants if v.strip()]
+    spaces = [bool(t.whitespace_) for t in tokens]
+    spaces[-1:] = [False]
+    return [
+        Doc(nlp.vocab, words=list(words), spaces=spaces)
+        for words in islice(product(*options), MAX_VARIANTS)
+    ]
 
 
 def _negated(doc: Any, start: int) -> bool:

@@ -105,3 +105,29 @@ def test_a_form_that_is_not_a_plain_word_passes_the_prefilter_anywhere(frames_nl
     # "U.S." is one token, before "'s" too; the prefilter must let such sentences through.
     assert matcher._may_match("The U.S.'s plan.") and matcher._may_match("The U.S. plan.")
     assert not matcher._may_match("The US plan.")
+
+
+@pytest.mark.parametrize(
+    ("cue", "text"),
+    [
+        ("U.S.", "The U.S. plan is theft."),
+        ("U.S.", "The U.S.'s plan."),
+        ("U.S. tariffs", "New U.S. tariff rules."),
+        ("Dr. Smith", "As Dr. Smith put it."),
+        ("A.I. theft", "They call it A.I. theft."),
+    ],
+)
+def test_a_cue_with_an_abbreviation_matches_as_written(
+    frames_nlp: Any, cue: str, text: str
+) -> None:
+    # Lower-cased and tokenized again, "U.S." would be "u.s" + "." and never match the
+    # sentence's one token "U.S.".
+    frames = tuple(
+        Frame(id=f, label=f, definition=f, prototypes=(f"About {f}.",), cues=cues)
+        for f, cues in (("f", (cue,)), ("other", ("budget",)))
+    )
+    matcher = CueMatcher(Codebook(id="abbr", version="1", frames=frames), frames_nlp)
+    (evidence,) = matcher.match([text])
+    assert evidence.support == {"f"}, evidence.phrases
+    (plain,) = matcher.match(["The US plan."])
+    assert not plain.support
