@@ -96,12 +96,17 @@ def test_a_phrase_needs_only_its_longest_content_word(frames_nlp: Any) -> None:
     assert contracted_words(frames_nlp, {"should"}) >= {"shouldn", "shouldnt"}
 
 
-def test_a_form_that_is_not_a_plain_word_passes_the_prefilter_anywhere(frames_nlp: Any) -> None:
+def one_cue_matcher(nlp: Any, cue: str) -> CueMatcher:
+    """A matcher for a codebook whose frame "f" has the one cue ``cue`` (and a second frame)."""
     frames = tuple(
         Frame(id=f, label=f, definition=f, prototypes=(f"About {f}.",), cues=cues)
-        for f, cues in (("us", ("U.S.",)), ("other", ("budget",)))
+        for f, cues in (("f", (cue,)), ("other", ("budget",)))
     )
-    matcher = CueMatcher(Codebook(id="odd", version="1", frames=frames), frames_nlp)
+    return CueMatcher(Codebook(id="one_cue", version="1", frames=frames), nlp)
+
+
+def test_a_form_that_is_not_a_plain_word_passes_the_prefilter_anywhere(frames_nlp: Any) -> None:
+    matcher = one_cue_matcher(frames_nlp, "U.S.")
     # "U.S." is one token, before "'s" too; the prefilter must let such sentences through.
     assert matcher._may_match("The U.S.'s plan.") and matcher._may_match("The U.S. plan.")
     assert not matcher._may_match("The US plan.")
@@ -122,11 +127,7 @@ def test_a_cue_with_an_abbreviation_matches_as_written(
 ) -> None:
     # Lower-cased and tokenized again, "U.S." would be "u.s" + "." and never match the
     # sentence's one token "U.S.".
-    frames = tuple(
-        Frame(id=f, label=f, definition=f, prototypes=(f"About {f}.",), cues=cues)
-        for f, cues in (("f", (cue,)), ("other", ("budget",)))
-    )
-    matcher = CueMatcher(Codebook(id="abbr", version="1", frames=frames), frames_nlp)
+    matcher = one_cue_matcher(frames_nlp, cue)
     (evidence,) = matcher.match([text])
     assert evidence.support == {"f"}, evidence.phrases
     (plain,) = matcher.match(["The US plan."])
