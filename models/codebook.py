@@ -147,11 +147,11 @@ def load_codebook(ref: str, root: Path | None = None) -> Codebook:
     Raises:
         CodebookError: With ``FILE:LINE: where: what; fix`` for the first problems found.
     """
+    from models.codebook_checks import codebook_problems, read_codebook_text
+
     path = resolve_codebook_path(ref, root)
     try:
-        raw = yaml.load(
-            path.read_text(encoding="utf-8"), Loader=_LineLoader
-        )  # a SafeLoader subclass
+        raw = yaml.load(read_codebook_text(path), Loader=_LineLoader)  # a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 0
@@ -162,7 +162,7 @@ def load_codebook(ref: str, root: Path | None = None) -> Codebook:
         ) from exc
     if not isinstance(raw, _Lined):
         raise CodebookError(f"{path}:1: a codebook is a mapping with id, version and frames")
-    problems = _schema_problems(raw) or _semantic_problems(raw)
+    problems = _schema_problems(raw) or _semantic_problems(raw) or codebook_problems(raw)
     if problems:
         lines = [f"{path}:{p.line}: {p.where}: {p.message}" for p in problems[:5]]
         raise CodebookError("; ".join(lines))
