@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import enum
 import json
+import math
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from rich.table import Table
 
 from pipeline.config import Settings
 from pipeline.importer import ImportReport, Problem
+from pipeline.outputs import atomic_file, spreadsheet_safe
 
 MAX_PROBLEMS_SHOWN = 50
 
@@ -54,14 +56,27 @@ def print_rows(
         writer.writerow(columns)
         writer.writerows(rows)
     elif fmt is Format.json:
-        records = [dict(zip(columns, row, strict=True)) for row in rows]
-        sys.stdout.write(json.dumps(records, default=str, ensure_ascii=False, indent=2) + "\n")
+        records = [dict(zip(columns, map(_json_safe, row), strict=True)) for row in rows]
+        text = json.dumps(records, default=str, ensure_ascii=False, indent=2, allow_nan=False)
+        sys.stdout.write(text + "\n")
     else:
         table = Table(*columns, show_lines=False)
         for row in rows:
             table.add_row(*("" if v is None else str(v) for v in row))
         console.print(table)
         console.print(f"{len(rows)} row(s)", style="dim")
+
+
+def _json_safe(value: Any) -> Any:
+    """``value`` with NaN and infinities (inside lists and structs too) as None: strict JSON has no
+    such numbers, and parsers such as ``jq`` and JavaScript's reject them."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
 
 
 def write_problems(data_path: Path, run_id: str, problems: list[Problem]) -> Path | None:
@@ -71,10 +86,10 @@ def write_problems(data_path: Path, run_id: str, problems: list[Problem]) -> Pat
     folder = data_path / "problems"
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"import-{run_id}.csv"
-    with target.open("w", newline="", encoding="utf-8") as handle:
+    with atomic_file(target) as temp, temp.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["line", "skipped", "reason"])
-        writer.writerows((p.line, p.skipped, p.reason) for p in problems)
+        writer.writerows((p.line, p.skipped, spreadsheet_safe(p.reason)) for p in problems)
     return target
 
 

@@ -11,7 +11,10 @@ import contextlib
 import json
 import os
 import re
+import select
+import signal
 import stat
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -24,7 +27,7 @@ from typing import Any, cast
 
 import duckdb
 
-from pipeline.errors import FramewatchError, StoreError
+from pipeline.errors import FramewatchError, StoreError, UsageError
 
 SQL_DIR = Path(__file__).parent / "sql"
 # How long a flow that writes (crawl ingest, analysis, export) waits for another process to let
@@ -500,3 +503,117 @@ def _finish_run(con: duckdb.DuckDBPyConnection, run: Run, status: str, message: 
         "UPDATE runs SET finished_at = ?, status = ?, counts = ?, versions = ?, message = ? WHERE run_id = ?",
         [utcnow(), status, json.dumps(run.counts), json.dumps(run.versions), message, run.run_id],
     )
+
+
+class QueryStopped(FramewatchError):
+    """A ``framewatch sql`` query was stopped by Ctrl-C or its time limit (exit status 1)."""
+
+
+def check_single_statement(query: str) -> None:
+    """Refuse an empty query and one of several statements (DuckDB would print only the last).
+
+    A query DuckDB cannot parse passes here, so that running it reports DuckDB's own message.
+
+    Raises:
+        UsageError: When the query holds no statement or more than one.
+    """
+    try:
+        count = len(duckdb.connect(":memory:").extract_statements(query))
+    except duckdb.Error:
+        return
+    if count == 0:
+        raise UsageError(
+            'the query is empty; write one statement, e.g. "SELECT count(*) FROM documents"'
+        )
+    if count > 1:
+        raise UsageError(
+            f"the query holds {count} statements and only the last one's rows would be printed; "
+            "run them one at a time"
+        )
+
+
+@contextmanager
+def stoppable_query(con: duckdb.DuckDBPyConnection, timeout: float = 0.0) -> Iterator[None]:
+    """Let Ctrl-C, or ``timeout`` seconds (0: none), stop the query the block runs on ``con``.
+
+    DuckDB checks Python's signals only now and then (a cross join not at all), so a watchdog
+    thread stops the query with ``con.interrupt()``: it learns of Ctrl-C through the signal
+    module's wake-up file descriptor, which the interpreter writes even while the main thread is
+    inside DuckDB. The caller closes ``con`` afterwards, so a stopped reader never keeps a writer
+    waiting.
+
+    Raises:
+        QueryStopped: When the query was stopped, in place of DuckDB's interrupt error.
+    """
+    reason: list[str] = []
+    done = threading.Event()
+
+    def stop(why: str) -> None:
+        if not reason:
+            reason.append(why)
+        con.interrupt()
+
+    with _ctrl_c_pipe(lambda: stop("ctrl-c")) as wakeup:
+        watchdog = threading.Thread(
+            target=_watch, args=(wakeup, timeout, done, stop), name="sql-watchdog", daemon=True
+        )
+        watchdog.start()
+        try:
+            yield
+        except duckdb.Error:
+            if reason:
+                raise _stopped(reason[0], timeout) from None
+            raise
+        finally:
+            done.set()
+            watchdog.join()
+    if reason and reason[0] == "ctrl-c":
+        raise _stopped(reason[0], timeout)
+
+
+def _stopped(why: str, timeout: float) -> QueryStopped:
+    if why == "timeout":
+        return QueryStopped(
+            f"the query ran longer than {timeout:g} s and was stopped; narrow it (WHERE, LIMIT) "
+            "or allow more time with --timeout SECONDS"
+        )
+    return QueryStopped("the query was stopped by Ctrl-C before it finished; nothing was changed")
+
+
+@contextmanager
+def _ctrl_c_pipe(on_ctrl_c: Callable[[], None]) -> Iterator[int | None]:
+    """While the block runs, Ctrl-C calls ``on_ctrl_c`` instead of raising KeyboardInterrupt, and
+    its signal number is written to the yielded file descriptor (None off the main thread)."""
+    if threading.current_thread() is not threading.main_thread() or os.name != "posix":
+        yield None
+        return
+    read_fd, write_fd = os.pipe()
+    os.set_blocking(read_fd, False)
+    os.set_blocking(write_fd, False)
+    previous = signal.signal(signal.SIGINT, lambda _signum, _frame: on_ctrl_c())
+    previous_fd = signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
+    try:
+        yield read_fd
+    finally:
+        signal.set_wakeup_fd(previous_fd)
+        signal.signal(signal.SIGINT, previous)
+        os.close(read_fd)
+        os.close(write_fd)
+
+
+def _watch(
+    wakeup: int | None, timeout: float, done: threading.Event, stop: Callable[[str], None]
+) -> None:
+    deadline = time.monotonic() + timeout if timeout > 0 else None
+    while not done.is_set():
+        wait = 0.1 if deadline is None else max(0.0, min(0.1, deadline - time.monotonic()))
+        if wakeup is None:
+            done.wait(wait)
+        elif select.select([wakeup], [], [], wait)[0]:
+            with contextlib.suppress(BlockingIOError):
+                if signal.SIGINT in os.read(wakeup, 512):
+                    stop("ctrl-c")
+                    return
+        if deadline is not None and time.monotonic() >= deadline and not done.is_set():
+            stop("timeout")
+            return

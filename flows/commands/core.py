@@ -21,7 +21,7 @@ from flows.app import (
 from pipeline import importer, reddit_dump
 from pipeline.config import Settings, load_settings, write_study_template
 from pipeline.errors import StoreError, UsageError
-from pipeline.store import record_run
+from pipeline.store import QueryStopped, check_single_statement, record_run, stoppable_query
 
 
 @app.command()
@@ -175,17 +175,25 @@ def sql(
         ),
     ] = False,
     wait: WaitOption = 120.0,
+    timeout: Annotated[
+        float,
+        typer.Option(
+            "--timeout", min=0, help="Stop the query after this many seconds (0: no limit)."
+        ),
+    ] = 0.0,
     study: StudyOption = None,
 ) -> None:
-    """Run read-only SQL against the study database and print the result.
+    """Run one read-only SQL statement against the study database and print the result.
 
     The database is opened read-only, and the query cannot touch other files unless --files.
+    Ctrl-C or --timeout stops a long query; -f json prints NaN and infinities as null.
 
     [bold]Example:[/bold] framewatch sql "SELECT outlet, count(*) FROM documents GROUP BY 1" -f csv
 
     [bold]Example:[/bold] framewatch sql --files "SELECT * FROM 'data/exports/2026-W47/frame_spread.parquet'"
     """
     settings = study_settings(study)
+    check_single_statement(query)
     con = read_database(settings, wait)
     try:
         if not files:
@@ -193,14 +201,17 @@ def sql(
             con.execute("SET enable_external_access = false")
             con.execute("SET lock_configuration = true")
         try:
-            cursor = con.execute(query)
+            with stoppable_query(con, timeout):
+                cursor = con.execute(query)
+                columns = [d[0] for d in cursor.description or []]
+                rows = cursor.fetchall()
+        except QueryStopped:
+            raise
         except Exception as exc:  # duckdb raises many unrelated error types for bad SQL
             raise StoreError(
                 f"the query failed: {str(exc).splitlines()[0]}; "
                 "`framewatch sql` is read-only (add --files to use other files), see README for the tables"
             ) from None
-        columns = [d[0] for d in cursor.description or []]
-        rows = cursor.fetchall()
     finally:
         con.close()
     output.print_rows(console, columns, rows, format_)
