@@ -142,8 +142,10 @@ def parse_published(value: Any) -> datetime | None:
 
     Accepts datetimes, dates, Unix timestamps (seconds) and strings in ISO 8601 or the common
     written forms (``5/24/12``, ``Tue, 24 May 2012 10:00:00 GMT``). Returns None for empty values.
+    A written date must name its year, month and day: nothing is filled in from today.
 
     Raises:
+        PartialDateError: When a written date lacks its year, month or day (``"2026"``, ``"10:30"``).
         ValueError: When the value is not a date, or lies before 1990 or in the future.
     """
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -158,10 +160,7 @@ def parse_published(value: Any) -> datetime | None:
         except (OverflowError, OSError, ValueError):
             raise ValueError(f"date {value!r} is not a plausible Unix time") from None
     elif isinstance(value, str):
-        try:
-            parsed = dateparser.parse(value.strip())
-        except (ValueError, OverflowError) as exc:
-            raise ValueError(f'date "{value}" is not understood') from exc
+        parsed = _parse_written_date(value.strip())
     else:
         raise ValueError(f"date {value!r} is not a date")
     if parsed.tzinfo is not None:
@@ -169,6 +168,26 @@ def parse_published(value: Any) -> datetime | None:
     latest = datetime.now(UTC).replace(tzinfo=None) + timedelta(days=2)
     if parsed < _EARLIEST or parsed > latest:
         raise ValueError(f'date "{value}" is implausible (before 1990 or in the future)')
+    return parsed
+
+
+class PartialDateError(ValueError):
+    """A written date that lacks its year, month or day (``"2026"``, ``"Nov"``, ``"10:30"``)."""
+
+
+# Two leap years whose months and days differ: a part missing from a written date comes from the
+# default, so the two parses of a partial date disagree (and 29 February parses under both).
+_DEFAULTS = (datetime(2000, 1, 1), datetime(2004, 2, 2))
+
+
+def _parse_written_date(text: str) -> datetime:
+    try:
+        first, second = (dateparser.parse(text, default=d) for d in _DEFAULTS)
+    except (ValueError, OverflowError) as exc:
+        raise ValueError(f'date "{text}" is not understood') from exc
+    if first.date() != second.date():
+        raise PartialDateError(f'date "{text}" lacks a year, month or day')
+    parsed: datetime = first
     return parsed
 
 

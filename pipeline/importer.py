@@ -1,29 +1,29 @@
 """Import an existing corpus (JSON Lines, CSV or Parquet) into ``documents``.
 
 A column mapping says which source column feeds which document field; presets hold the mappings
-of common research exports. Rows are read as a stream, checked one by one (a malformed row is
-reported with its line number and skipped) and stored in batches, each batch in one transaction,
-so a re-run stores only what is missing and an interrupted import loses nothing it committed.
+of common research exports. Rows are read as a stream (:mod:`pipeline.sources`), checked one by one
+(a malformed row is reported with its line number and skipped) and stored in batches, each batch in
+one transaction, so a re-run stores only what is missing and an interrupted import loses nothing it
+committed. A re-run also fills in the text of documents that an earlier import stored without one
+(a wrong ``--map``), and touches no document whose text is stored.
 """
 
 from __future__ import annotations
 
-import csv
-import gzip
-import io
 import json
-import sys
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import Any
 
 import duckdb
-import pyarrow.parquet as pq
+import pyarrow as pa
 
+from pipeline.bounded_io import SUFFIXES
 from pipeline.documents import (
     KINDS,
     DocumentRow,
+    PartialDateError,
     canonical_url,
     content_hash,
     make_doc_id,
@@ -32,7 +32,8 @@ from pipeline.documents import (
     store_documents,
     url_domain,
 )
-from pipeline.errors import InputFileError, UsageError
+from pipeline.errors import UsageError
+from pipeline.sources import RowReader, SourceFile, inspect_source
 from pipeline.store import utcnow
 
 FIELDS = (
@@ -97,17 +98,51 @@ class Problem:
 
 @dataclass
 class ImportReport:
-    """What an import did."""
+    """What an import did.
+
+    Attributes:
+        filled: Documents stored earlier without text whose text this import filled in.
+        partial_dates: Rows kept without a date because theirs lacked a year, month or day.
+        partial_date_example: The first such date, as ``(line, value)``.
+        cut: Why a compressed file ended early, if it did.
+        undecodable: Lines skipped because they are not valid text in the file's encoding.
+    """
 
     read: int = 0
     stored: int = 0
     already_stored: int = 0
+    filled: int = 0
     problems: list[Problem] = field(default_factory=list)
+    partial_dates: int = 0
+    partial_date_example: tuple[int, str] | None = None
+    cut: str | None = None
+    undecodable: list[int] = field(default_factory=list)
 
     @property
     def skipped(self) -> int:
         """Rows that were not stored because they were malformed."""
         return sum(p.skipped for p in self.problems)
+
+    def warnings(self, source: SourceFile) -> list[str]:
+        """One line for each thing the researcher should know: truncation, encoding, dates."""
+        lines = []
+        if self.cut:
+            lines.append(f"{source.path.name}: {self.cut}; every whole line before it was imported")
+        if self.undecodable:
+            shown = ", ".join(str(n) for n in self.undecodable[:10])
+            more = ", …" if len(self.undecodable) > 10 else ""
+            lines.append(
+                f"{len(self.undecodable):,} row(s) are not valid {source.encoding_found.split(' ')[0]}"
+                f" text and were skipped (lines {shown}{more}); if the file uses another "
+                "encoding, import it again with --encoding, e.g. --encoding cp1252"
+            )
+        if self.partial_date_example:
+            line, value = self.partial_date_example
+            lines.append(
+                f'{self.partial_dates:,} date(s) lack a year, month or day (e.g. "{value}" on line '
+                f"{line}); those rows were stored without a date"
+            )
+        return lines
 
 
 class RowError(ValueError):
@@ -150,12 +185,15 @@ def resolve_mapping(preset: str | None, overrides: Mapping[str, str]) -> dict[st
 
 
 def detect_format(path: Path, fmt: str | None) -> str:
-    """The file format from ``--format`` or the file name (``.jsonl``, ``.csv``, ``.parquet``, ``.gz``)."""
+    """The file format from ``--format`` or the file name (``.jsonl``, ``.csv``, ``.parquet``).
+
+    A compression suffix (``.gz``, ``.bz2``, ``.xz``, ``.zst``) is looked through.
+    """
     if fmt:
         if fmt not in FORMATS:
             raise UsageError(f'--format: unknown format "{fmt}"; use one of {", ".join(FORMATS)}')
         return fmt
-    suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
+    suffixes = [s.lower() for s in path.suffixes if s.lower() not in SUFFIXES]
     last = suffixes[-1] if suffixes else ""
     by_suffix = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv"}
     by_suffix[".parquet"] = "parquet"
@@ -166,79 +204,32 @@ def detect_format(path: Path, fmt: str | None) -> str:
     return by_suffix[last]
 
 
-def read_records(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    """Yield ``(line_number, record)`` or ``(line_number, error message)`` for each row.
+def check_mapping(source: SourceFile, overrides: Mapping[str, str], preset: str | None) -> None:
+    """Refuse a ``--map`` column the file does not have, or a mapped column that holds bytes.
 
-    Line numbers are 1-based physical lines for JSONL and CSV (the header is line 1) and row
-    numbers for Parquet.
+    For JSON Lines the columns are those of the first rows. Raises:
+        UsageError: Naming the column and listing those present.
     """
-    if not path.is_file():
-        raise InputFileError(f"{path}: no such file; check the path")
-    if fmt == "parquet":
-        yield from _read_parquet(path)
-        return
-    gz = path.suffix.lower() == ".gz"
-    with cast(IO[bytes], gzip.open(path, "rb") if gz else path.open("rb")) as raw:
-        if fmt == "jsonl":
-            yield from _read_jsonl(raw)
-        else:
-            yield from _read_csv(raw)
-
-
-def _read_jsonl(raw: IO[bytes]) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    for number, line in enumerate(raw, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except UnicodeDecodeError:
-            yield number, "not UTF-8 text"
-            continue
-        except json.JSONDecodeError as exc:
-            yield number, f"invalid JSON ({exc.msg} at column {exc.colno})"
-            continue
-        if isinstance(record, dict):
-            yield number, record
-        else:
-            yield number, f"a JSON {type(record).__name__}, not an object"
-
-
-def _read_csv(raw: IO[bytes]) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    csv.field_size_limit(sys.maxsize)
-    text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="")
-    reader = csv.reader(text)
-    try:
-        header = next(reader)
-    except StopIteration:
-        return
-    except csv.Error as exc:
-        raise InputFileError(f"the CSV header cannot be read ({exc}); is this a CSV file?") from exc
-    while True:
-        try:
-            values = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            yield reader.line_num, f"broken CSV ({exc})"
-            continue
-        if not values:
-            continue
-        if len(values) != len(header):
-            yield reader.line_num, f"{len(values)} fields where the header has {len(header)}"
-            continue
-        yield reader.line_num, dict(zip(header, values, strict=True))
-
-
-def _read_parquet(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    try:
-        parquet = pq.ParquetFile(path)
-    except Exception as exc:  # pyarrow raises several unrelated types for a bad file
-        raise InputFileError(f"{path}: not a readable Parquet file ({exc})") from exc
-    number = 0
-    for batch in parquet.iter_batches(batch_size=2000):
-        for record in batch.to_pylist():
-            number += 1
-            yield number, record
+    present = set(source.columns)
+    for target, column in overrides.items():
+        if column not in present:
+            shown = ", ".join(source.columns[:40]) + (", …" if len(source.columns) > 40 else "")
+            where = (
+                f"the first rows of {source.path.name} have"
+                if source.fmt == "jsonl"
+                else f"{source.path.name} has"
+            )
+            raise UsageError(
+                f'--map {target}={column}: {where} no column "{column}"; '
+                f"the columns are: {shown or '(none)'}"
+            )
+    mapping = resolve_mapping(preset, overrides)
+    for target, columns in mapping.items():
+        for column in set(columns) & set(source.binary_columns):
+            raise UsageError(
+                f'{source.path.name}: column "{column}" (for {target}) holds bytes, not text; '
+                f"convert it to text, or map {target} to another column with --map {target}=COLUMN"
+            )
 
 
 def _pick(record: Mapping[str, Any], columns: tuple[str, ...]) -> tuple[str | None, Any]:
@@ -249,12 +240,38 @@ def _pick(record: Mapping[str, Any], columns: tuple[str, ...]) -> tuple[str | No
     return None, None
 
 
-def _as_text(value: Any) -> str | None:
+def _as_text(column: str, value: Any) -> str | None:
     if value is None:
         return None
-    if isinstance(value, list):
+    if isinstance(value, bytes | bytearray):
+        raise RowError(f'column "{column}" holds bytes, not text; convert it or map another column')
+    if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
         return "; ".join(str(v).strip() for v in value if str(v).strip()) or None
+    if isinstance(value, dict | list):
+        # Nested JSON (or a Parquet struct or list) is kept as JSON text, not as Python's repr.
+        return json.dumps(value, ensure_ascii=False, default=_json_value(column))
     return str(value).strip() or None
+
+
+def _json_value(column: str) -> Callable[[Any], Any]:
+    def convert(value: Any) -> Any:
+        if isinstance(value, bytes | bytearray):
+            raise RowError(f'column "{column}" holds bytes, not text; convert it or map another column')  # fmt: skip
+        return str(value)
+
+    return convert
+
+
+def _extra(record: Mapping[str, Any], used: set[str]) -> str | None:
+    extra = {}
+    for key, value in record.items():
+        if key in used or value in (None, ""):
+            continue
+        try:
+            extra[key] = json.loads(json.dumps(value, default=_json_value(key)))
+        except RowError:
+            continue  # bytes are not kept in extra (the check before the import says which)
+    return json.dumps(extra, ensure_ascii=False) if extra else None
 
 
 def record_to_document(
@@ -276,35 +293,43 @@ def record_to_document(
         The row and warnings about values that were dropped (e.g. an unreadable date).
 
     Raises:
-        RowError: When the row has neither title nor text, or no outlet can be found.
+        RowError: When the row has neither title nor text, no outlet can be found, or a field's
+            column holds bytes.
+
+    A date lacking its year, month or day is dropped with a warning starting with
+    :data:`PARTIAL_DATE`.
     """
     used: set[str] = set()
-    values: dict[str, Any] = {}
+    values: dict[str, str | None] = {}
+    raw: dict[str, Any] = {}
     for target, columns in mapping.items():
         column, value = _pick(record, columns)
         if column is not None:
             used.add(column)
-            values[target] = value
-    title = normalise_space(_as_text(values.get("title")))
-    text = normalise_space(_as_text(values.get("text")))
+            raw[target] = value
+            values[target] = _as_text(column, value)
+    title = normalise_space(values.get("title"))
+    text = normalise_space(values.get("text"))
     if not title and not text:
         raise RowError("no title and no text; map them with --map title=COLUMN,text=COLUMN")
-    url = _as_text(values.get("url"))
+    url = values.get("url")
     canonical = canonical_url(url)
-    name = _as_text(values.get("outlet")) or outlet or url_domain(canonical)
+    name = values.get("outlet") or outlet or url_domain(canonical)
     if not name:
         raise RowError("no outlet; map it with --map outlet=COLUMN or pass --outlet NAME")
-    kind = _as_text(values.get("kind")) or "article"
+    kind = values.get("kind") or "article"
     if kind not in KINDS:
         raise RowError(f'kind "{kind}" is not one of {", ".join(KINDS)}')
     warnings: list[str] = []
     try:
-        published = parse_published(values.get("published_at"))
+        published = parse_published(raw.get("published_at"))
+    except PartialDateError:
+        published = None
+        warnings.append(PARTIAL_DATE + str(raw.get("published_at")))
     except ValueError as exc:
         published = None
         warnings.append(f"{exc}; stored without a date")
     chash = content_hash(title, text)
-    extra = {k: v for k, v in record.items() if k not in used and v not in (None, "")}
     row = DocumentRow(
         doc_id=make_doc_id(canonical=canonical, fullname=None, outlet=name, chash=chash),
         kind=kind,
@@ -313,10 +338,10 @@ def record_to_document(
         canonical_url=canonical,
         title=title,
         text=text,
-        author=_as_text(values.get("author")),
+        author=values.get("author"),
         published_at=published,
         fetched_at=utcnow(),
-        language=(_as_text(values.get("language")) or "").lower()[:2] or None,
+        language=(values.get("language") or "").lower()[:2] or None,
         content_hash=chash,
         thread_id=None,
         parent_id=None,
@@ -324,11 +349,67 @@ def record_to_document(
         score=None,
         dup_cluster=None,
         source="import",
-        source_id=_as_text(values.get("source_id")),
+        source_id=values.get("source_id"),
         run_id=run_id,
-        extra=json.dumps(extra, default=str, ensure_ascii=False) if extra else None,
+        extra=_extra(record, used),
     )
     return row, warnings
+
+
+# Prefix of the warning for a date that lacks its year, month or day; counted, not listed.
+PARTIAL_DATE = "partial date: "
+
+
+def fill_empty_texts(con: duckdb.DuckDBPyConnection, rows: list[DocumentRow]) -> tuple[list[DocumentRow], int]:  # fmt: skip
+    """Fill in the text of stored documents that have none, from rows that carry it.
+
+    A document stored without text (an import with a wrong ``--map``) has the same id as the row
+    with its text when it has a URL; without a URL its id came from its title alone, and the row
+    is pointed at that id so that it is not stored a second time. Documents with text are left alone.
+
+    Returns:
+        The rows (those that fill a document now carry its id) and how many documents were filled.
+    """
+    with_text = {r.doc_id: r for r in rows if r.text}
+    if not with_text:
+        return rows, 0
+    bare = {
+        r.doc_id: make_doc_id(
+            canonical=r.canonical_url,
+            fullname=None,
+            outlet=r.outlet,
+            chash=content_hash(r.title, None),
+        )
+        for r in with_text.values()
+    }
+    stored = dict(
+        con.execute(
+            "SELECT doc_id, coalesce(text, '') = '' FROM documents WHERE list_contains(?, doc_id)",
+            [sorted(set(bare) | set(bare.values()))],
+        ).fetchall()
+    )
+    fills: dict[str, DocumentRow] = {}
+    for doc_id, row in with_text.items():
+        if stored.get(doc_id):
+            fills[doc_id] = row
+        elif doc_id not in stored and stored.get(bare[doc_id]):
+            fills.setdefault(bare[doc_id], replace(row, doc_id=bare[doc_id]))
+    if not fills:
+        return rows, 0
+    table = pa.table({"doc_id": list(fills), "text": [r.text for r in fills.values()],
+                      "content_hash": [r.content_hash for r in fills.values()]})  # fmt: skip
+    con.register("filled_texts", table)
+    try:
+        filled = con.execute(
+            "UPDATE documents SET text = f.text, content_hash = f.content_hash FROM filled_texts f"
+            " WHERE documents.doc_id = f.doc_id AND coalesce(documents.text, '') = ''"
+        ).fetchall()[0][0]
+    finally:
+        con.unregister("filled_texts")
+    moved = {row.doc_id: doc_id for doc_id, row in fills.items()}
+    return [replace(r, doc_id=moved[r.doc_id]) if r.doc_id in moved else r for r in rows], int(
+        filled
+    )
 
 
 def import_file(
@@ -341,6 +422,7 @@ def import_file(
     run_id: str | None = None,
     batch_size: int = 2000,
     on_progress: Callable[[int], None] | None = None,
+    source: SourceFile | None = None,
 ) -> ImportReport:
     """Import one file into ``documents``, skipping and reporting malformed rows.
 
@@ -353,22 +435,31 @@ def import_file(
         run_id: Recorded on every stored row.
         batch_size: Rows per transaction.
         on_progress: Called with the number of rows read so far after each batch.
+        source: The file as :func:`~pipeline.sources.inspect_source` found it (default: inspect
+            it now, with the encoding from a byte-order mark and the delimiter from the header).
 
     Returns:
         Counts and the problems met, with line numbers.
+
+    Raises:
+        InputFileError: When the file cannot be imported at all (see :func:`inspect_source`).
     """
+    source = source or inspect_source(path, fmt)
     report = ImportReport()
     batch: list[DocumentRow] = []
 
     def flush() -> None:
-        added = store_documents(con, batch)
+        rows, filled = fill_empty_texts(con, batch)
+        added = store_documents(con, rows)
+        report.filled += filled
         report.stored += added
-        report.already_stored += len(batch) - added
+        report.already_stored += len(rows) - added - filled
         batch.clear()
         if on_progress:
             on_progress(report.read)
 
-    for number, record in read_records(path, fmt):
+    reader = RowReader(source)
+    for number, record in reader:
         report.read += 1
         if isinstance(record, str):
             report.problems.append(Problem(number, record))
@@ -378,9 +469,18 @@ def import_file(
         except RowError as exc:
             report.problems.append(Problem(number, str(exc)))
             continue
-        report.problems.extend(Problem(number, w, skipped=False) for w in warnings)
+        for warning in warnings:
+            if warning.startswith(PARTIAL_DATE):
+                report.partial_dates += 1
+                report.partial_date_example = report.partial_date_example or (number, warning.removeprefix(PARTIAL_DATE))  # fmt: skip
+            else:
+                report.problems.append(Problem(number, warning, skipped=False))
         batch.append(row)
         if len(batch) >= batch_size:
             flush()
     flush()
+    report.undecodable = reader.undecodable
+    if reader.cut:
+        report.cut = reader.cut
+        report.problems.append(Problem(reader.cut_line, reader.cut))
     return report

@@ -13,6 +13,7 @@ from flows.app import (
     WaitOption,
     app,
     console,
+    err_console,
     read_database,
     reports_errors,
     study_settings,
@@ -21,6 +22,7 @@ from flows.app import (
 from pipeline import importer, reddit_dump
 from pipeline.config import Settings, load_settings, write_study_template
 from pipeline.errors import StoreError, UsageError
+from pipeline.sources import SourceFile, inspect_source
 from pipeline.store import QueryStopped, check_single_statement, record_run, stoppable_query
 
 
@@ -68,6 +70,17 @@ def import_(
     outlet: Annotated[
         str | None, typer.Option(help="Outlet for rows that name none (default: the URL's domain).")
     ] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option(
+            help="Text encoding of a CSV or JSON Lines file, e.g. cp1252. "
+            "Default: from a byte-order mark, else UTF-8."
+        ),
+    ] = None,
+    delimiter: Annotated[
+        str | None,
+        typer.Option(help="CSV delimiter, e.g. ';'. Default: found from the header."),
+    ] = None,
     reddit_dump: Annotated[
         Path | None,
         typer.Option(
@@ -80,8 +93,9 @@ def import_(
 ) -> None:
     """Load an existing corpus into the documents table.
 
-    A document already stored (same canonical URL) is not stored again; a malformed row is
-    reported with its line number and skipped.
+    A document already stored (same canonical URL) is not stored again, except that a document
+    stored without text gets the text it lacked; a malformed row, or one that is not valid text in
+    the file's encoding, is reported with its line number and skipped.
 
     [bold]Example:[/bold] framewatch import articles.jsonl --preset allsides
 
@@ -97,9 +111,13 @@ def import_(
         return
     if file is None:
         raise UsageError("name the file to import, e.g. framewatch import articles.jsonl")
-    mapping = importer.resolve_mapping(preset, importer.parse_mapping(map_))
+    overrides = importer.parse_mapping(map_)
+    mapping = importer.resolve_mapping(preset, overrides)
     fmt = importer.detect_format(file, format_)
-    run_import(settings, file, mapping, fmt=fmt, outlet=outlet, preset=preset, map_spec=map_)
+    # Everything that can be refused is refused before the database is opened.
+    source = inspect_source(file, fmt, encoding=encoding, delimiter=delimiter)
+    importer.check_mapping(source, overrides, preset)
+    run_import(settings, file, mapping, fmt=fmt, outlet=outlet, preset=preset, map_spec=map_, source=source)  # fmt: skip
 
 
 def run_import(
@@ -111,28 +129,34 @@ def run_import(
     outlet: str | None = None,
     preset: str | None = None,
     map_spec: str | None = None,
+    source: SourceFile | None = None,
 ) -> importer.ImportReport:
     """Import one file into the study database, log the run and print the report."""
-    params = {"file": str(file), "preset": preset, "map": map_spec, "format": fmt}
+    source = source or inspect_source(file, fmt)
+    params = {"file": str(file), "preset": preset, "map": map_spec, "format": fmt,
+              "read_as": source.describe()}  # fmt: skip
+    console.print(f"Reading {file.name} as {source.describe()}.", markup=False)
     con = write_database(settings)
     try:
         with record_run(con, "import", params) as run, output.row_progress(console) as progress:
             report = importer.import_file(
-                con, file, mapping, fmt=fmt, outlet=outlet, run_id=run.run_id, on_progress=progress
-            )
-            run.counts.update(
-                read=report.read,
-                stored=report.stored,
-                already_stored=report.already_stored,
-                skipped=report.skipped,
-            )
+                con, file, mapping, fmt=fmt, outlet=outlet, run_id=run.run_id,
+                on_progress=progress, source=source,
+            )  # fmt: skip
+            run.counts.update(read=report.read, stored=report.stored, filled=report.filled,
+                              already_stored=report.already_stored, skipped=report.skipped,
+                              partial_dates=report.partial_dates)  # fmt: skip
             if report.skipped:
                 run.status = "partial"
-                run.message = f"{report.skipped} malformed rows skipped"
+                run.message = report.cut or f"{report.skipped} malformed rows skipped"
         problems_file = output.write_problems(settings.data_path, run.run_id, report.problems)
     finally:
         con.close()
     output.print_import_report(console, file, report, problems_file)
+    if report.filled:
+        console.print(f"Filled in the text of {report.filled:,} documents stored without it.")
+    for warning in report.warnings(source):
+        err_console.print(f"Warning: {warning}", style="yellow", markup=False, highlight=False)
     return report
 
 
