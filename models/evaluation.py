@@ -1,15 +1,20 @@
-"""Labelled sentence files and the figures that judge a frame detector against them.
+"""Sentence and labelled sentence files, and the figures that judge a frame detector against them.
 
-A labels file is a CSV with a ``text`` column and a ``labels`` column (``label`` also works) holding
-frame ids separated by ``;``; an empty cell or ``none`` means the text carries no frame. Other
-columns (style, source) are kept for reports but not used.
+A sentence file (``frames classify``) holds one sentence per line, in UTF-8. A labels file is a CSV
+with a ``text`` column and a ``labels`` column (``label`` also works) holding frame ids separated by
+``;``; an empty cell or ``none`` means the text carries no frame. Other columns (style, source) are
+kept for reports but not used. A labels file's cells are bounded by the csv module's field limit
+(131,072 characters), well under the length spaCy accepts.
 """
 
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import count
 from pathlib import Path
+from typing import BinaryIO, NamedTuple
 
 import numpy as np
 
@@ -17,6 +22,74 @@ from pipeline.errors import InputFileError
 
 LABEL_COLUMNS = ("labels", "label", "frames", "frame")
 NONE_LABELS = frozenset({"", "none", "no_frame"})
+# One sentence to classify: a long sentence is a few hundred characters, the embedding model reads
+# 256 word pieces, and spaCy refuses texts over 1,000,000. A longer line is not a sentence.
+MAX_SENTENCE_CHARS = 10_000
+# A classifier picks its regularisation and thresholds by 3-fold cross-validation (see
+# models.classifier.INNER_FOLDS): each class it learns needs a text in every fold.
+MIN_CLASS_EXAMPLES = 3
+# Below this many labelled texts per frame a trained classifier is not expected to beat the
+# untrained detector (prototypes and cues: macro-F1 0.83 on the project's evaluation set): 3-fold
+# cross-validation then holds out about 7 texts of a frame per fold to set its threshold, and on
+# GVFC the frames with about 40 examples still reached only F1 0.53-0.55.
+MIN_FRAME_EXAMPLES = 20
+
+
+class SentenceLine(NamedTuple):
+    """One line of a sentence file: its number and text, or why it was skipped."""
+
+    line: int
+    text: str
+    problem: str = ""
+
+
+def read_sentences(
+    stream: BinaryIO, name: str, max_chars: int = MAX_SENTENCE_CHARS
+) -> Iterator[SentenceLine]:
+    """The non-blank lines of a UTF-8 sentence file, stripped, reading at most one line at a time.
+
+    A line over ``max_chars`` characters or not UTF-8 comes back with a ``problem`` and no text,
+    and reading goes on; a longer line is never held in memory whole.
+
+    Raises:
+        InputFileError: When the file holds a NUL byte (a binary file, not text).
+    """
+    limit = max_chars * 4 + 2  # UTF-8 needs at most four bytes a character
+    for number in count(1):
+        chunk = stream.readline(limit)
+        if not chunk:
+            return
+        if b"\x00" in chunk:
+            raise InputFileError(
+                f"{name}:{number}: a NUL byte: this is a binary file, not text; give one "
+                "sentence per line in UTF-8"
+            )
+        if not chunk.endswith(b"\n") and len(chunk) >= limit:
+            _skip_rest_of_line(stream, limit)
+            yield SentenceLine(number, "", _too_long(max_chars))
+            continue
+        try:
+            text = chunk.decode("utf-8").strip()
+        except UnicodeDecodeError as exc:
+            yield SentenceLine(
+                number, "", f"not UTF-8 (byte 0x{chunk[exc.start]:02x}); save the file as UTF-8"
+            )
+            continue
+        if len(text) > max_chars:
+            yield SentenceLine(number, "", _too_long(max_chars))
+        elif text:
+            yield SentenceLine(number, text)
+
+
+def _skip_rest_of_line(stream: BinaryIO, size: int) -> None:
+    while True:
+        chunk = stream.readline(size)
+        if not chunk or chunk.endswith(b"\n"):
+            return
+
+
+def _too_long(max_chars: int) -> str:
+    return f"over {max_chars:,} characters; put one sentence on each line"
 
 
 @dataclass(frozen=True)
@@ -87,6 +160,40 @@ def _check_classes(path: Path, labels: list[set[str]]) -> None:
             f'{path}: every text is labelled "{only}"; label texts of at least two frames '
             "(or some with no frame) so the classes can be told apart"
         )
+
+
+def check_trainable(labelled: LabelledSet, path: Path) -> None:
+    """Refuse a labelled set too small to train on at all.
+
+    Raises:
+        InputFileError: When a frame with examples (or "no frame") has fewer than
+            :data:`MIN_CLASS_EXAMPLES` texts.
+    """
+    short = {name: n for name, n in class_counts(labelled).items() if n < MIN_CLASS_EXAMPLES}
+    if short:
+        listed = ", ".join(f"{name} {n}" for name, n in short.items())
+        raise InputFileError(
+            f"{path}: too few texts to train on ({listed}); label at least "
+            f"{MIN_CLASS_EXAMPLES} texts of each frame you use (and of none, if you use it), or drop "
+            "that frame's rows"
+        )
+
+
+def class_counts(labelled: LabelledSet) -> dict[str, int]:
+    """Texts per frame that has examples, then ``none`` for texts without a frame, if any."""
+    counts: dict[str, int] = {}
+    for row in labelled.labels:
+        for frame in sorted(row) or ["none"]:
+            counts[frame] = counts.get(frame, 0) + 1
+    return counts
+
+
+def frames_short_of_examples(
+    labelled: LabelledSet, frame_ids: list[str], minimum: int = MIN_FRAME_EXAMPLES
+) -> dict[str, int]:
+    """The codebook's frames with fewer than ``minimum`` labelled texts, with their counts."""
+    counts = class_counts(labelled)
+    return {f: counts.get(f, 0) for f in frame_ids if counts.get(f, 0) < minimum}
 
 
 @dataclass(frozen=True)

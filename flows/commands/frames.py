@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
+from itertools import islice
 from pathlib import Path
-from typing import Annotated, Any, TextIO
+from typing import Annotated, Any, BinaryIO
 
 import numpy as np
 import typer
 
-from flows.app import StudyOption, app, console, reports_errors, study_settings
+from flows.app import StudyOption, app, console, err_console, reports_errors, study_settings
 from models.classifier import (
     classifier_paths,
     cross_validate,
@@ -20,7 +22,17 @@ from models.classifier import (
     train_classifier,
 )
 from models.codebook import Codebook, load_codebook
-from models.evaluation import LabelledSet, evaluate, format_report, read_labels
+from models.evaluation import (
+    MIN_FRAME_EXAMPLES,
+    LabelledSet,
+    SentenceLine,
+    check_trainable,
+    evaluate,
+    format_report,
+    frames_short_of_examples,
+    read_labels,
+    read_sentences,
+)
 from pipeline.config import Settings, find_study_file, load_settings
 from pipeline.errors import FramewatchError, InputFileError, UsageError
 from pipeline.frames import classifier_folder, load_detector
@@ -55,6 +67,16 @@ EmbeddingsOnlyOption = Annotated[
         help="Train on the sentence embeddings alone, without word and character n-grams.",
     ),
 ]
+ForceOption = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help=f"Train on fewer than {MIN_FRAME_EXAMPLES} texts per frame, or replace a stored "
+        "classifier trained on more texts.",
+    ),
+]
+CLASSIFY_BATCH = 512  # lines embedded and scored at a time
+MAX_PROBLEMS_SHOWN = 20
 
 
 def _optional_settings(study: Path | None) -> Settings | None:
@@ -119,19 +141,70 @@ def classify(
 ) -> None:
     """Code arbitrary text: one JSON line per input line with every frame's score.
 
-    Each line holds the text, the score of every frame, the frames detected, the frames the text
-    rebuts, and the top frame (or null). Blank lines are skipped. Uses the study's trained
-    classifier when it has one.
+    Each line holds the input line number, the text, the score of every frame, the frames
+    detected, the frames the text rebuts, and the top frame (or null). Blank lines are skipped; a
+    line over 10,000 characters or not in UTF-8 is skipped and reported on stderr. An empty input
+    prints nothing and says so on stderr (exit status 0). Uses the study's trained classifier when
+    it has one.
 
     [bold]Example:[/bold] echo "They stole our model" | framewatch frames classify --codebook ai_distillation -
     """
     settings = _optional_settings(study)
     book = _codebook(codebook, settings)
-    texts = [line.strip() for line in _open_text(file) if line.strip()]
-    detector = _detector(book, settings)
+    skipped: list[SentenceLine] = []
+    detector = None
+    classified = 0
+    with _open_binary(file) as stream:
+        lines = _sentences_noting_skipped(read_sentences(stream, file), skipped)
+        while batch := list(islice(lines, CLASSIFY_BATCH)):
+            if detector is None:
+                detector = _detector(book, settings)
+            _write_scores(detector, batch)
+            classified += len(batch)
+    _report_skipped(file, skipped, classified)
+
+
+def _sentences_noting_skipped(
+    lines: Iterator[SentenceLine], skipped: list[SentenceLine]
+) -> Iterator[SentenceLine]:
+    for line in lines:
+        if line.problem:
+            skipped.append(line)
+        else:
+            yield line
+
+
+def _report_skipped(file: str, skipped: list[SentenceLine], classified: int) -> None:
+    """Say which lines were skipped; refuse an input whose every line was."""
+    name = "stdin" if file == "-" else file
+    if not classified and skipped:
+        more = f" (and {len(skipped) - 1:,} more lines)" if len(skipped) > 1 else ""
+        raise InputFileError(
+            f"{name}: nothing to classify: line {skipped[0].line} is {skipped[0].problem}{more}"
+        )
+    if not classified:
+        err_console.print(f"{name}: no sentences to classify (the input is empty or blank)")
+        return
+    for line in skipped[:MAX_PROBLEMS_SHOWN]:
+        err_console.print(
+            f"Warning: {name}:{line.line}: skipped, {line.problem}",
+            style="yellow",
+            markup=False,
+            highlight=False,
+        )
+    if len(skipped) > MAX_PROBLEMS_SHOWN:
+        err_console.print(
+            f"Warning: … and {len(skipped) - MAX_PROBLEMS_SHOWN:,} more lines skipped"
+        )
+
+
+def _write_scores(detector: Any, batch: list[SentenceLine]) -> None:
+    """One JSON line per sentence of a batch."""
+    texts = [line.text for line in batch]
     scores = detector.score(texts, detector.embedder.embed(texts))
-    for row, text in enumerate(texts):
+    for row, (number, text, _) in enumerate(batch):
         record = {
+            "line": number,
             "text": text,
             "scores": {
                 f: round(float(p), 4)
@@ -148,17 +221,17 @@ def classify(
         sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
-def _open_text(file: str) -> Iterator[str]:
+def _open_binary(file: str) -> AbstractContextManager[BinaryIO]:
+    """The input's bytes: a file, or stdin for ``-`` (read line by line, with bounds)."""
     if file == "-":
-        yield from sys.stdin
-        return
+        return nullcontext(sys.stdin.buffer)
     path = Path(file)
+    if path.is_dir():
+        raise InputFileError(f"{path}: a folder; give a text file with one sentence per line")
     try:
-        handle: TextIO = path.open(encoding="utf-8")
+        return path.open("rb")
     except OSError as exc:
         raise InputFileError(f"{path}: cannot read it ({exc.strerror})") from exc
-    with handle:
-        yield from handle
 
 
 def _detector(book: Codebook, settings: Settings | None) -> Any:
@@ -177,6 +250,7 @@ def train(
     labels: LabelsOption,
     codebook: CodebookOption = None,
     embeddings_only: EmbeddingsOnlyOption = False,
+    force: ForceOption = False,
     study: StudyOption = None,
 ) -> None:
     """Train a classifier on labelled sentences and store it beside the study's codebook.
@@ -185,11 +259,21 @@ def train(
     (--embeddings-only: the embedding alone). Texts with one frame each train a single-label
     classifier; texts with several, a multi-label one. Detection (framewatch analyze, frames classify) then uses it for that codebook version.
 
+    It needs at least 3 texts of each frame it learns, and refuses (unless --force) fewer than 20
+    texts of any of the codebook's frames, too few to beat the untrained detector, or fewer texts
+    than the stored classifier was trained on.
+
     [bold]Example:[/bold] framewatch frames train --codebook ai_distillation --labels coded.csv
     """
     settings = study_settings(study)
     book = _codebook(codebook, settings)
     labelled = read_labels(labels, book.frame_ids)
+    check_trainable(labelled, labels)
+    weights, info = classifier_paths(classifier_folder(settings), book.id, book.version)
+    for concern in _training_concerns(labelled, book, labels, info):
+        if not force:
+            raise UsageError(f"{concern}; or pass --force to train anyway")
+        err_console.print(f"Warning: {concern}", style="yellow", markup=False, highlight=False)
     embedder = _embedder(settings)
     model = train_classifier(
         embedder.embed(labelled.texts),
@@ -201,13 +285,43 @@ def train(
         texts=labelled.texts,
         lexical=not embeddings_only,
     )
-    weights, info = classifier_paths(classifier_folder(settings), book.id, book.version)
     save_classifier(model, weights, info)
     mode = "single-label" if model.single_label else "multi-label"
     console.print(
         f"Trained a {mode} classifier on {len(labelled.texts)} texts: [bold]{model.model_id}[/bold]"
     )
     console.print(f"Stored in {weights}", highlight=False)
+
+
+def _training_concerns(
+    labelled: LabelledSet, book: Codebook, labels: Path, info: Path
+) -> list[str]:
+    """Why the classifier to train may do worse than the detector it replaces."""
+    concerns = []
+    short = frames_short_of_examples(labelled, book.frame_ids)
+    if short:
+        listed = ", ".join(f"{frame} {n}" for frame, n in short.items())
+        concerns.append(
+            f"{labels}: too few texts per frame to beat the untrained detector ({listed}); "
+            f"label at least {MIN_FRAME_EXAMPLES} texts of every frame"
+        )
+    stored = _stored_texts(info)
+    if stored is not None and stored > len(labelled.texts):
+        concerns.append(
+            f"the stored classifier for {book.ref} was trained on {stored:,} texts, this set has "
+            f"{len(labelled.texts):,}; train on a set at least as large"
+        )
+    return concerns
+
+
+def _stored_texts(info: Path) -> int | None:
+    """How many texts the stored classifier was trained on; None without one (or unreadable)."""
+    try:
+        with info.open("rb") as handle:
+            document = json.loads(handle.read(1024 * 1024))
+        return int(document["texts"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 @frames_app.command("evaluate")
@@ -241,6 +355,8 @@ def evaluate_(
     settings = _optional_settings(study)
     book = _codebook(codebook, settings)
     labelled = read_labels(labels, book.frame_ids)
+    if cv:
+        check_trainable(labelled, labels)
     gold = label_matrix(labelled.labels, book.frame_ids)
     predicted, proba = _predictions(book, settings, labelled, cv, train_file, not embeddings_only)
     report = evaluate(book.frame_ids, gold, predicted, proba)
@@ -270,6 +386,7 @@ def _predictions(
         )
     if train_file is not None:
         training = read_labels(train_file, book.frame_ids)
+        check_trainable(training, train_file)
         embedder = _embedder(settings)
         model = train_classifier(
             embedder.embed(training.texts),
