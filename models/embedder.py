@@ -6,9 +6,12 @@ works too (a hub name needs a network, or a filled Hugging Face cache).
 
 Backends: ``torch`` runs sentence-transformers as is (the reference). ``onnx`` and ``onnx-int8`` run
 an ONNX export of the same transformer with onnxruntime and mean pooling, ``openvino`` runs the fp32
-export with OpenVINO, in bfloat16 where the CPU has it (see :mod:`models.onnx_export`); ``auto`` picks
-the fastest variant whose vectors agreed with torch when it was exported (mean cosine at least
-:data:`~models.onnx_export.MIN_AGREEMENT`) and do not depend on their batch-mates, else torch.
+export with OpenVINO, in bfloat16 where the CPU has it (see :mod:`models.onnx_export`). ``auto`` picks
+by what the CPU computes natively, never by a timing: OpenVINO in bfloat16 where the CPU has it,
+else the int8 export, else fp32, taking the first whose vectors agreed with torch when it was
+exported (mean cosine at least :data:`~models.onnx_export.MIN_AGREEMENT`) and do not depend on their
+batch-mates, else torch. The same study on the same machine thus always gets the same variant, and
+:attr:`Embedder.model_id` names it.
 """
 
 from __future__ import annotations
@@ -75,6 +78,8 @@ class Embedder:
             the export's vectors version (``all-MiniLM-L6-v2@onnx-int8.v3``).
         dimension: Length of each vector.
         agreement: Mean cosine to the torch vectors measured at export (1.0 for torch).
+        chosen_by: Why this variant, in words (``auto: no native bfloat16 on this CPU``, or
+            ``backend = "onnx-int8"`` when the study names it).
     """
 
     def __init__(
@@ -95,8 +100,12 @@ class Embedder:
         self._torch: Any = None
         self._onnx: Any = None
         tag = backend
+        self.chosen_by = f'backend = "{backend}"'
         if backend != "torch":
-            from models.onnx_export import OnnxEncoder, OpenVinoEncoder, choose_variant
+            from models.onnx_export import OnnxEncoder, OpenVinoEncoder, auto_reason, choose_variant
+
+            if backend == "auto":
+                self.chosen_by = auto_reason()
 
             if cache_dir is None:
                 raise ModelError("the ONNX backends need a cache folder for the exported model")
@@ -114,6 +123,7 @@ class Embedder:
                 self.dimension = self._onnx.dimension
             else:
                 backend = tag = "torch"
+                self.chosen_by += "; no exported variant agrees with torch"
         if backend == "torch":
             self._torch = load_sentence_transformer(name)
             dimension = self._torch.get_embedding_dimension()
@@ -122,6 +132,12 @@ class Embedder:
             self.dimension = int(dimension)
         self.backend = backend
         self.model_id = f"{name}@{tag}"
+
+    @property
+    def description(self) -> str:
+        """The variant and why it was chosen, for a command's report
+        (``all-MiniLM-L6-v2@onnx-int8.v3 (auto: no native bfloat16 on this CPU)``)."""
+        return f"{self.model_id} ({self.chosen_by})"
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Embed texts.

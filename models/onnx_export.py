@@ -11,11 +11,14 @@ per component here), so a resumed or incremental run stores other vectors than a
 their own scale (symmetric, zero point 128): a text's vector depends on the text alone, and it
 agrees better with torch (mean cosine 0.997 against 0.992 on the calibration set).
 
-On export each variant is compared with the torch vectors on a fixed calibration set, checked for
-batch invariance (each text alone against the same text in a padded batch) and timed; the figures go
-into ``meta.json`` beside the files, and ``auto`` picks the fastest batch-invariant variant whose
-mean cosine to torch is at least :data:`MIN_AGREEMENT`. The files live in a cache folder (the
-study's ``data/models``), never in git.
+On export each variant is compared with the torch vectors on a fixed calibration set and checked for
+batch invariance (each text alone against the same text in a padded batch); the figures go into
+``meta.json`` beside the files. ``auto`` picks by a fixed rule of what the CPU computes natively,
+never by a timing (a timing depends on how busy the machine is, and the variant decides the vectors
+and so every frame and topic): :func:`auto_preference` names the variants in order, and the first
+that is batch-invariant and agrees with torch (mean cosine at least :data:`MIN_AGREEMENT`) wins.
+Timing is a separate measurement, :func:`measure_speeds`, that nothing reads back. The files live in
+a cache folder shared by the studies of a machine, never in git; one export at a time writes there.
 
 :class:`OpenVinoEncoder` runs the fp32 export with OpenVINO instead, in bfloat16 where the CPU computes
 it natively (AMX or AVX-512 BF16), else in fp32. Its batches hold texts of one token count only, so
@@ -25,6 +28,7 @@ in a batch does not, so a text's vector depends on the text alone.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import queue
@@ -36,8 +40,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from filelock import FileLock
 
 from pipeline.errors import ModelError
+from pipeline.outputs import atomic_folder, write_text
 
 MIN_AGREEMENT = 0.99
 MAX_BATCH_DRIFT = 1e-4
@@ -89,7 +95,6 @@ class Variant:
     path: Path
     agreement: float
     min_agreement: float
-    texts_per_second: float
     batch_drift: float
 
     @property
@@ -254,8 +259,8 @@ class OpenVinoEncoder:
         if actual != precision:
             raise ModelError(
                 f"OpenVINO runs {actual} here, but the model was exported for {precision} on "
-                "another CPU; delete the models folder of the study (or FRAMEWATCH_MODEL_CACHE) "
-                "so that it is exported and measured again on this machine"
+                f"another CPU; delete {Path(onnx_path).parent} (the model cache, "
+                "FRAMEWATCH_MODEL_CACHE) so that it is exported and checked again on this machine"
             )
         self.precision = precision
         self._compiled = compiled
@@ -329,15 +334,38 @@ def equal_length_batches(lengths: list[int], rows: int, tokens: int) -> list[lis
     return batches
 
 
+@functools.cache
 def openvino_precision() -> str | None:
-    """``bf16`` where OpenVINO computes bfloat16 natively on this CPU, else ``f32``; None when
-    OpenVINO is not installed."""
+    """``bf16`` where OpenVINO computes bfloat16 natively on this CPU (AMX or AVX-512 BF16), else
+    ``f32``; None when OpenVINO is not installed. Asked once per process: the CPU does not change."""
     try:
         import openvino as ov
     except ImportError:
         return None
     capabilities = ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
     return "bf16" if "BF16" in capabilities else "f32"
+
+
+def auto_preference() -> tuple[str, ...]:
+    """The variants ``auto`` tries on this machine, best first, by what the CPU computes natively.
+
+    OpenVINO in bfloat16 where the CPU has it (1.4x–1.6x the int8 export's texts a second on an
+    AMX Xeon, bench/RESULTS.md "Encoder backends"), else the int8 export, else the fp32 export. The
+    rule reads the CPU, never a clock, so two studies on one machine get the same variant.
+    """
+    if openvino_precision() == "bf16":
+        return ("openvino-bf16", "onnx-int8", "onnx")
+    return ("onnx-int8", "onnx")
+
+
+def auto_reason() -> str:
+    """Why :func:`auto_preference` starts where it does on this machine, in words."""
+    precision = openvino_precision()
+    if precision == "bf16":
+        return "auto: OpenVINO reports native bfloat16 on this CPU"
+    if precision is None:
+        return "auto: openvino is not installed"
+    return "auto: no native bfloat16 on this CPU"
 
 
 def usable_cores() -> int:
@@ -353,7 +381,9 @@ def export_folder(cache_dir: Path, name: str) -> Path:
 
 
 def choose_variant(name: str, cache_dir: Path, backend: str) -> Variant | None:
-    """The exported variant to use for ``backend`` (exporting it first if needed).
+    """The exported variant to use for ``backend`` (exporting or checking it first if needed).
+
+    Processes sharing ``cache_dir`` take turns: one exports, the others wait and then read it.
 
     Args:
         name: The embedding model name from the study.
@@ -364,25 +394,50 @@ def choose_variant(name: str, cache_dir: Path, backend: str) -> Variant | None:
         The variant, or None when ``auto`` found no variant that agrees with torch.
     """
     folder = export_folder(cache_dir, name)
-    variants = load_variants(folder) or export_variants(name, cache_dir)
-    if backend == "openvino" and pick_variant(variants, backend) is None:
-        # An export made before the OpenVINO backend (or without openvino installed): measure it
-        # now, beside the variants already there. ``auto`` keeps what it picked from those.
-        variants = add_openvino_variant(name, folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    wanted = wanted_variant(backend)
+    with FileLock(f"{folder}.lock"):
+        variants = load_variants(folder)
+        if not variants or (needs_export(variants, backend) and not wanted.startswith("openvino")):
+            variants = export_variants(name, cache_dir)
+        if needs_export(variants, backend):
+            # An export made before the OpenVINO backend, without openvino installed, or on a CPU
+            # of another precision: check OpenVINO now, beside the variants already there.
+            variants = add_openvino_variant(name, folder)
     return pick_variant(variants, backend)
 
 
-def pick_variant(variants: list[Variant], backend: str) -> Variant | None:
+def wanted_variant(backend: str) -> str:
+    """The variant ``backend`` asks for first on this machine (``openvino`` in its precision)."""
+    if backend == "auto":
+        return auto_preference()[0]
+    if backend == "openvino":
+        return f"openvino-{openvino_precision() or 'not-installed'}"
+    return backend
+
+
+def needs_export(variants: list[Variant], backend: str) -> bool:
+    """Whether :func:`choose_variant` must export or check something before it can pick."""
+    return wanted_variant(backend) not in {v.backend for v in variants}
+
+
+def pick_variant(
+    variants: list[Variant], backend: str, preference: tuple[str, ...] | None = None
+) -> Variant | None:
     """The named variant (``openvino`` names the one of either precision), or for ``auto`` the
-    fastest batch-invariant one that agrees with torch (None: use torch, or not exported)."""
+    first of ``preference`` (default :func:`auto_preference`) that is batch-invariant and agrees
+    with torch (None: use torch, or not exported)."""
     if backend == "openvino":
         return next((v for v in variants if v.backend.startswith("openvino-")), None)
     if backend != "auto":
         return next((v for v in variants if v.backend == backend), None)
-    agreeing = [
-        v for v in variants if v.agreement >= MIN_AGREEMENT and v.batch_drift <= MAX_BATCH_DRIFT
-    ]
-    return max(agreeing, key=lambda v: v.texts_per_second) if agreeing else None
+    usable = {
+        v.backend: v
+        for v in variants
+        if v.agreement >= MIN_AGREEMENT and v.batch_drift <= MAX_BATCH_DRIFT
+    }
+    order = auto_preference() if preference is None else preference
+    return next((usable[b] for b in order if b in usable), None)
 
 
 def load_variants(folder: Path) -> list[Variant]:
@@ -399,7 +454,6 @@ def load_variants(folder: Path) -> list[Variant]:
             folder / v["file"],
             v["agreement"],
             v["min_agreement"],
-            v["speed"],
             v["batch_drift"],
         )
         for v in meta["variants"]
@@ -408,10 +462,10 @@ def load_variants(folder: Path) -> list[Variant]:
 
 
 def export_variants(name: str, cache_dir: Path) -> list[Variant]:
-    """Export fp32 and int8 ONNX files, measure agreement with torch and speed, write meta.json.
+    """Export fp32 and int8 ONNX files, check them against torch and write meta.json.
 
-    With openvino installed, the fp32 file run by OpenVINO is measured too (``openvino-bf16`` or
-    ``openvino-f32``, by what this CPU computes natively).
+    With openvino installed, the fp32 file run by OpenVINO is checked too (``openvino-bf16`` or
+    ``openvino-f32``, by what this CPU computes natively). The caller holds the folder's lock.
     """
     from models.embedder import load_sentence_transformer, resolve_model_path
 
@@ -422,26 +476,27 @@ def export_variants(name: str, cache_dir: Path) -> list[Variant]:
             f'model "{name}" pools with "{pooling}", not mean; use backend = "torch" in [analysis]'
         )
     folder = export_folder(cache_dir, name)
-    folder.mkdir(parents=True, exist_ok=True)
-    fp32, int8 = folder / "model.onnx", folder / "model-int8.onnx"
-    _export_transformer(model, fp32)
-    _quantize(fp32, int8)
     texts = calibration_texts()
     reference = np.asarray(model.encode(texts, normalize_embeddings=True, batch_size=32))
-    meta: dict[str, Any] = {
-        "export_version": EXPORT_VERSION,
-        "model": name,
-        "dimension": int(reference.shape[1]),
-        "max_seq_length": int(model.max_seq_length),
-        "variants": [],
-    }
-    (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
-    meta["torch_speed"] = _speed(lambda t: model.encode(t, batch_size=32), texts)
-    model_dir = resolve_model_path(name)
-    for backend, path in (("onnx", fp32), ("onnx-int8", int8)):
-        encoder = OnnxEncoder(path, model_dir)
-        meta["variants"].append(_measure(backend, path, encoder, texts, reference))
-    (folder / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    # Made beside the folder and moved in whole: a study reading the shared cache meanwhile
+    # sees the earlier export or this one, never half of it.
+    with atomic_folder(folder) as staging:
+        fp32, int8 = staging / "model.onnx", staging / "model-int8.onnx"
+        _export_transformer(model, fp32)
+        _quantize(fp32, int8)
+        meta: dict[str, Any] = {
+            "export_version": EXPORT_VERSION,
+            "model": name,
+            "dimension": int(reference.shape[1]),
+            "max_seq_length": int(model.max_seq_length),
+            "variants": [],
+        }
+        write_meta(staging, meta)  # the encoders read the dimension from it
+        model_dir = resolve_model_path(name)
+        for backend, path in (("onnx", fp32), ("onnx-int8", int8)):
+            encoder = OnnxEncoder(path, model_dir)
+            meta["variants"].append(_check(backend, path, encoder, texts, reference))
+        write_meta(staging, meta)
     precision = openvino_precision()
     if precision is not None:
         return add_openvino_variant(name, folder, reference)
@@ -451,7 +506,7 @@ def export_variants(name: str, cache_dir: Path) -> list[Variant]:
 def add_openvino_variant(
     name: str, folder: Path, reference: np.ndarray | None = None
 ) -> list[Variant]:
-    """Measure the fp32 export run by OpenVINO and record it in ``meta.json``.
+    """Check the fp32 export run by OpenVINO against torch and record it in ``meta.json``.
 
     Raises:
         ModelError: When openvino is not installed.
@@ -470,18 +525,24 @@ def add_openvino_variant(
         reference = np.asarray(model.encode(texts, normalize_embeddings=True, batch_size=32))
     path = folder / "model.onnx"
     encoder = OpenVinoEncoder(path, resolve_model_path(name), precision=precision)
-    measured = _measure(f"openvino-{precision}", path, encoder, texts, reference)
+    checked = _check(f"openvino-{precision}", path, encoder, texts, reference)
     meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
     meta["variants"] = [v for v in meta["variants"] if not v["backend"].startswith("openvino")]
-    meta["variants"].append(measured)
-    (folder / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    meta["variants"].append(checked)
+    write_meta(folder, meta)
     return load_variants(folder)
 
 
-def _measure(
+def write_meta(folder: Path, meta: dict[str, Any]) -> None:
+    """Write ``meta.json`` whole or not at all: a study reading the shared cache without its lock
+    (:func:`pipeline.embed.model_id_for`) never sees half a file."""
+    write_text(folder / "meta.json", json.dumps(meta, indent=2))
+
+
+def _check(
     backend: str, path: Path, encoder: Any, texts: list[str], reference: np.ndarray
 ) -> dict[str, Any]:
-    """A variant's record: agreement with torch, batch drift (alone against batched), speed."""
+    """A variant's record: agreement with torch and batch drift (alone against batched)."""
     batched = encoder.encode(texts, 32)
     alone = np.vstack([encoder.encode([text], 1) for text in texts])
     cosines = (batched * reference).sum(axis=1)
@@ -491,18 +552,44 @@ def _measure(
         "agreement": round(float(cosines.mean()), 5),
         "min_agreement": round(float(cosines.min()), 5),
         "batch_drift": float(np.abs(batched - alone).max()),
-        "speed": _speed(lambda t, e=encoder: e.encode(t, 32), texts),
     }
 
 
-SPEED_REPEATS = 8  # copies of the calibration texts one timing round embeds
+SPEED_REPEATS = 8  # copies of the texts one timing round embeds
 SPEED_ROUNDS = 3
 
 
+def measure_speeds(name: str, cache_dir: Path, texts: list[str] | None = None) -> dict[str, float]:
+    """Texts a second of torch and of every exported variant on this machine, now.
+
+    An opt-in measurement for bench/RESULTS.md (``python -m bench.variants``): it reads the
+    export and writes nothing, and ``auto`` never looks at a timing.
+
+    Args:
+        name: The embedding model name.
+        cache_dir: The model cache (exported first if needed).
+        texts: What to embed (default: the calibration texts).
+    """
+    from models.embedder import load_sentence_transformer, resolve_model_path
+
+    texts = texts or calibration_texts()
+    choose_variant(name, cache_dir, "auto")
+    model = load_sentence_transformer(name)
+    speeds = {"torch": _speed(lambda t: model.encode(t, batch_size=32), texts)}
+    for variant in load_variants(export_folder(cache_dir, name)):
+        encoder: Any
+        if variant.backend.startswith("openvino-"):
+            precision = variant.backend.removeprefix("openvino-")
+            encoder = OpenVinoEncoder(variant.path, resolve_model_path(name), precision=precision)
+        else:
+            encoder = OnnxEncoder(variant.path, resolve_model_path(name))
+        speeds[variant.backend] = _speed(lambda t, e=encoder: e.encode(t, 32), texts)
+    return speeds
+
+
 def _speed(encode: Any, texts: list[str]) -> float:
-    """Texts a second: the best of a few rounds, so that a round slowed by another process on a
-    shared host does not decide which variant ``auto`` picks (one round of 4 copies once ranked
-    the int8 export above OpenVINO, which is 1.4x–1.6x faster on real texts here)."""
+    """Texts a second: the best of a few rounds (a round slowed by another process on a shared
+    host says little about the encoder)."""
     encode(texts[:8])  # warm-up
     best = 0.0
     for _ in range(SPEED_ROUNDS):

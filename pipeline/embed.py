@@ -18,6 +18,7 @@ from typing import Any
 
 import duckdb
 import numpy as np
+import platformdirs
 import pyarrow as pa
 
 from models.embedder import Embedder, TextEmbedder
@@ -29,11 +30,15 @@ WRITE_BATCH = 2048
 CHUNK = 10_000
 
 
-def model_cache(settings: Settings) -> Path:
-    """Where exported models are kept: ``FRAMEWATCH_MODEL_CACHE`` if set (shared by studies), else
-    the study's ``data/models``."""
+def model_cache(settings: Settings | None = None) -> Path:
+    """Where exported models are kept: ``FRAMEWATCH_MODEL_CACHE`` if set, else this user's cache
+    folder (``~/.cache/framewatch/models`` on Linux), never the study's folder. Every study of
+    the machine shares one export, so they embed with the same files and the same variant
+    (``settings`` is taken for the callers' sake and not read)."""
     shared = os.environ.get("FRAMEWATCH_MODEL_CACHE")
-    return Path(shared) if shared else settings.data_path / "models"
+    if shared:
+        return Path(shared).expanduser()
+    return Path(platformdirs.user_cache_dir("framewatch", appauthor=False)) / "models"
 
 
 def make_embedder(settings: Settings) -> Embedder:
@@ -58,13 +63,13 @@ def embedding_text(title: str | None, text: str | None, lead_chars: int) -> str:
 
 def model_id_for(settings: Settings) -> str | None:
     """``embeddings.model`` of the study's embedder without loading it (None: not exported yet)."""
-    from models.onnx_export import export_folder, load_variants, pick_variant
+    from models.onnx_export import export_folder, load_variants, needs_export, pick_variant
 
     name, backend = settings.models.embedding, settings.analysis.backend
     if backend == "torch":
         return f"{name}@torch"
     variants = load_variants(export_folder(model_cache(settings), name))
-    if not variants:
+    if not variants or needs_export(variants, backend):
         return None
     chosen = pick_variant(variants, backend)
     return f"{name}@{chosen.model_tag if chosen else 'torch'}"

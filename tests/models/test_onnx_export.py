@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from models import onnx_export
 from models.embedder import Embedder, resolve_model_path
 from models.onnx_export import (
     MAX_BATCH_DRIFT,
@@ -19,6 +20,8 @@ from models.onnx_export import (
     VECTORS_VERSION,
     OnnxEncoder,
     OpenVinoEncoder,
+    auto_preference,
+    auto_reason,
     calibration_texts,
     choose_variant,
     equal_length_batches,
@@ -28,6 +31,8 @@ from models.onnx_export import (
     openvino_precision,
     pick_variant,
 )
+from pipeline.config import load_settings
+from pipeline.embed import model_id_for
 from pipeline.errors import ModelError
 
 
@@ -37,13 +42,21 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.slow
-def test_auto_backend_is_onnx_that_agrees_with_torch(cache: Path) -> None:
+def test_auto_backend_is_onnx_that_agrees_with_torch(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_timing(*args: object) -> float:
+        raise AssertionError("the export timed an encoder")
+
+    monkeypatch.setattr(onnx_export, "_speed", no_timing)
     auto = Embedder(backend="auto", cache_dir=cache)
     meta = json.loads((export_folder(cache, "all-MiniLM-L6-v2") / "meta.json").read_text())
     variants = {v["backend"]: v for v in meta["variants"]}
     assert set(variants) == {"onnx", "onnx-int8", f"openvino-{openvino_precision()}"}
     assert variants["onnx"]["agreement"] > 0.999
-    assert auto.backend in variants and auto.agreement >= MIN_AGREEMENT
+    assert not any("speed" in v for v in variants.values())
+    assert auto.backend == auto_preference()[0] and auto.agreement >= MIN_AGREEMENT
+    assert auto.chosen_by == auto_reason() and auto.description.startswith(auto.model_id)
     # the vectors version keeps vectors of an older export apart from this one's
     assert auto.model_id == f"all-MiniLM-L6-v2@{auto.backend}.v{VECTORS_VERSION}"
     assert VECTORS_VERSION >= 3
@@ -179,11 +192,11 @@ def test_openvino_vector_depends_on_the_text_alone(
 
 
 @pytest.mark.slow
-def test_openvino_is_measured_into_an_older_export_only_when_asked(
+def test_openvino_is_checked_into_an_older_export_when_auto_or_the_study_asks(
     cache: Path, tmp_path: Path
 ) -> None:
-    """A study exported before the OpenVINO backend keeps what ``auto`` picked; naming
-    ``openvino`` measures it beside the variants already there."""
+    """An export made before the OpenVINO backend gets the variant ``auto`` prefers on this
+    CPU, as a fresh export would; naming ``openvino`` checks it beside the variants there."""
     Embedder(backend="auto", cache_dir=cache)
     older = tmp_path / "older"
     shutil.copytree(
@@ -194,7 +207,9 @@ def test_openvino_is_measured_into_an_older_export_only_when_asked(
     meta["variants"] = [v for v in meta["variants"] if v["backend"] in {"onnx", "onnx-int8"}]
     meta_path.write_text(json.dumps(meta))
     before = Embedder(backend="auto", cache_dir=older)
-    assert before.backend in {"onnx", "onnx-int8"}
+    assert before.backend == auto_preference()[0]
+    if before.backend.startswith("openvino-"):  # a CPU with bfloat16: auto checked it already
+        return
     assert pick_variant(load_variants(export_folder(older, "all-MiniLM-L6-v2")), "openvino") is None
     named = Embedder(backend="openvino", cache_dir=older)
     assert named.backend.startswith("openvino-") and named.agreement > 0.999
@@ -214,3 +229,66 @@ def test_equal_length_batches_hold_one_token_count_within_the_caps() -> None:
         assert len(batch) == 1 or len(batch) * lengths[batch[0]] <= 100
     assert equal_length_batches([], OPENVINO_ROWS, OPENVINO_TOKENS) == []
     assert all(len(b) <= OPENVINO_ROWS for b in equal_length_batches([3] * 200, 64, 4096))
+
+
+def _fake_export(folder: Path, speeds: dict[str, float], agreement: float = 0.999) -> None:
+    """meta.json of an export with the three variants, each with a timing as older exports had."""
+    folder.mkdir(parents=True)
+    variants = []
+    for backend, file in (
+        ("onnx", "model.onnx"),
+        ("onnx-int8", "model-int8.onnx"),
+        ("openvino-bf16", "model.onnx"),
+    ):
+        (folder / file).write_bytes(b"")
+        variants.append(
+            {
+                "backend": backend,
+                "file": file,
+                "agreement": agreement if backend == "onnx-int8" else 0.99999,
+                "min_agreement": 0.98,
+                "batch_drift": 0.0,
+                "speed": speeds[backend],
+            }
+        )
+    meta = {"export_version": onnx_export.EXPORT_VERSION, "dimension": 384, "variants": variants}
+    (folder / "meta.json").write_text(json.dumps(meta))
+
+
+@pytest.mark.parametrize("precision", ["bf16", "f32", None])
+def test_auto_picks_by_the_cpu_whatever_a_timing_says(
+    precision: str | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two exports timed in opposite orders (as on an idle and a loaded machine) give the same
+    variant, the one the CPU's capabilities name; choosing never times anything."""
+    monkeypatch.setattr(onnx_export, "openvino_precision", lambda: precision)
+
+    def no_timing(*args: object) -> float:
+        raise AssertionError("choosing a variant timed an encoder")
+
+    monkeypatch.setattr(onnx_export, "_speed", no_timing)
+    fast_int8 = {"onnx": 100.0, "onnx-int8": 400.6, "openvino-bf16": 334.3}
+    fast_openvino = {"onnx": 100.0, "onnx-int8": 334.3, "openvino-bf16": 400.6}
+    expected = "openvino-bf16" if precision == "bf16" else "onnx-int8"
+    study = tmp_path / "study.toml"
+    study.write_text('[study]\nname = "t"\n', encoding="utf-8")
+    for label, speeds in (("loaded", fast_int8), ("idle", fast_openvino)):
+        cache = tmp_path / label
+        _fake_export(export_folder(cache, "all-MiniLM-L6-v2"), speeds)
+        chosen = choose_variant("all-MiniLM-L6-v2", cache, "auto")
+        assert chosen is not None and chosen.backend == expected
+        monkeypatch.setenv("FRAMEWATCH_MODEL_CACHE", str(cache))
+        assert model_id_for(load_settings(study)) == f"all-MiniLM-L6-v2@{expected}.v3"
+
+
+def test_auto_takes_the_next_variant_by_rule_when_the_first_disagrees_with_torch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(onnx_export, "openvino_precision", lambda: "f32")
+    folder = export_folder(tmp_path, "all-MiniLM-L6-v2")
+    _fake_export(folder, {"onnx": 1.0, "onnx-int8": 1000.0, "openvino-bf16": 1.0}, 0.95)
+    variants = load_variants(folder)
+    assert auto_preference() == ("onnx-int8", "onnx")
+    assert pick_variant(variants, "auto").backend == "onnx"  # type: ignore[union-attr]
+    assert pick_variant(variants, "auto", ("onnx-int8",)) is None  # torch, then
+    assert auto_reason() == "auto: no native bfloat16 on this CPU"
