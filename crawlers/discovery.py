@@ -11,13 +11,18 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import feedparser
 from lxml import etree
-from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
 
+from pipeline.bounded_io import unpack
 from pipeline.documents import parse_published
+
+# The sitemaps protocol caps a sitemap at 50 MiB uncompressed; a gzipped one may unpack no further.
+SITEMAP_MAX_BYTES = 50 * 2**20
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class DiscoveryError(ValueError):
@@ -65,14 +70,40 @@ def _alternate_link(item: Any) -> str | None:
     return None
 
 
-def sitemap_body(body: bytes) -> bytes:
-    """The XML of a sitemap response: gunzipped when gzip bytes (whatever the name says)."""
-    if body[:2] == b"\x1f\x8b":
-        try:
-            return gunzip(body)
-        except (OSError, EOFError) as exc:  # EOFError: a truncated download
-            raise DiscoveryError(f"a broken gzip file ({exc})") from exc
-    return body
+def sitemap_body(body: bytes, max_bytes: int = SITEMAP_MAX_BYTES) -> bytes:
+    """The XML of a sitemap response: unpacked when compressed (whatever the name says).
+
+    Raises:
+        DiscoveryError: When the compressed data is broken or truncated, or unpacks to more than
+            ``max_bytes`` (only ``max_bytes + 1`` are ever unpacked: a gzip bomb costs no memory).
+    """
+    try:
+        return unpack(body, max_bytes)
+    except ValueError as exc:
+        raise DiscoveryError(f"not a readable sitemap: {exc}") from exc
+
+
+def sitemap_key(url: str) -> str:
+    """The form under which a crawl remembers a sitemap it has fetched.
+
+    Only what cannot name another document is normalised: scheme and host case, a default port,
+    the fragment (never sent), the order of query arguments and their percent-encoding. Paths and
+    query values stay as they are, since ``sitemap.xml?page=2`` is another sitemap and
+    ``/sitemap/`` need not be ``/sitemap/index.xml``. A server that answers endless new URLs with
+    the same index is bounded by the crawl's depth and count limits instead.
+    """
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:  # not a number: keep the URL as it is
+        return url.strip()
+    netloc = host if port in (None, _DEFAULT_PORTS.get(scheme)) else f"{host}:{port}"
+    query = urlencode(sorted(parse_qsl(parts.query, keep_blank_values=True)))
+    return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
 
 
 @dataclass(frozen=True)
@@ -83,7 +114,7 @@ class SitemapPage:
     children: list[str]
 
 
-def parse_sitemap(body: bytes, url: str) -> SitemapPage:
+def parse_sitemap(body: bytes, url: str, max_bytes: int = SITEMAP_MAX_BYTES) -> SitemapPage:
     """Parse a sitemap, a news sitemap or a sitemap index (plain or gzipped).
 
     News sitemaps give each URL a ``news:publication_date`` and ``news:title``; plain ones may
@@ -92,9 +123,12 @@ def parse_sitemap(body: bytes, url: str) -> SitemapPage:
     external entities and caps the size); the news fields nested one level deeper are read here.
 
     Raises:
-        DiscoveryError: When the body is not sitemap XML.
+        DiscoveryError: When the body is not sitemap XML, or unpacks to over ``max_bytes``.
     """
-    xml = sitemap_body(body)
+    try:
+        xml = sitemap_body(body, max_bytes)
+    except DiscoveryError as exc:
+        raise DiscoveryError(f"{url}: {exc}") from exc
     if not re.search(rb"<(?:\w+:)?(?:urlset|sitemapindex)\b", xml[:4096]):
         raise DiscoveryError(f"{url}: not a sitemap (no <urlset> or <sitemapindex>)")
     try:

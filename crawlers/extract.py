@@ -21,6 +21,7 @@ import trafilatura
 from lxml import etree
 
 from pipeline.documents import canonical_url, parse_published
+from pipeline.errors import InputFileError
 
 _ARTICLE_TYPES = {
     "article",
@@ -87,6 +88,14 @@ _NOT_OUTLETS = frozenset(
     ]
 )
 _MIN_BODY_CHARS = 200
+# libxml2's HTML parser stops nesting elements at 256 levels and drops what lies deeper, so a tree
+# that deep is a cut page; no real article nests anywhere near it.
+MAX_DEPTH = 256
+_AT_MAX_DEPTH = etree.XPath("boolean(" + "/*" * MAX_DEPTH + ")")
+
+
+class PageTooDeep(InputFileError):
+    """A page nested deeper than the HTML parser reads: what it holds past that depth is lost."""
 
 
 @dataclass
@@ -120,10 +129,18 @@ def extract_article(html: str | bytes, url: str) -> Article | None:
     Args:
         html: The page (bytes are decoded by trafilatura's encoding detection).
         url: The page URL, used to resolve relative links and as the canonical URL fallback.
+
+    Raises:
+        PageTooDeep: When the page nests elements :data:`MAX_DEPTH` levels deep (the parser cut it).
     """
     tree = _parse(html)
     if tree is None:
         return None
+    if _AT_MAX_DEPTH(tree):
+        raise PageTooDeep(
+            f"{url}: elements nested {MAX_DEPTH} levels deep or more, past what the HTML parser "
+            "reads; the page is broken or hostile and cannot be extracted"
+        )
     ld = jsonld_article(tree)
     doc = trafilatura.bare_extraction(
         tree, url=url, with_metadata=True, include_comments=False, include_links=True,

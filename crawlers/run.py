@@ -17,8 +17,10 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from crawlers import settings as default_settings
+from crawlers.oauth import oauth_plan
 from crawlers.spiders.news import NewsSpider
 from crawlers.spiders.reddit import RedditSpider
+from pipeline.errors import FramewatchError
 
 SPIDERS = {"news": NewsSpider, "reddit": RedditSpider}
 
@@ -41,9 +43,26 @@ def run(plan: dict[str, Any]) -> dict[str, Any]:
             for key, value in stats.items()}  # fmt: skip
 
 
+def check_plan(plan: dict[str, Any]) -> None:
+    """Refuse a plan that would send the Reddit credentials where they must not go.
+
+    Raises:
+        StudyError: From :func:`crawlers.oauth.oauth_plan`.
+    """
+    if plan["spider"] == "reddit":
+        reddit = json.loads(Path(plan["config"]).read_text(encoding="utf-8")).get("reddit", {})
+        oauth_plan(reddit.get("base_url", "https://www.reddit.com"), reddit.get("token_url"),
+                   os.environ)  # fmt: skip
+
+
 def main(argv: list[str]) -> int:
     """Entry point: read the plan, crawl, write the stats file."""
     plan = json.loads(Path(argv[1]).read_text(encoding="utf-8"))
+    try:
+        check_plan(plan)
+    except FramewatchError as exc:
+        sys.stderr.write(f"Error: {exc}\n")
+        return exc.exit_code
     stats = run(plan)
     Path(plan["stats_file"]).write_text(json.dumps(stats, indent=1, sort_keys=True), "utf-8")
     return 0

@@ -63,6 +63,11 @@ FW_LANGUAGES: list[str] = []
 FW_BACKOFF_BASE = 2.0
 FW_BACKOFF_MAX = 120.0
 FW_BACKOFF_TIMES = 3
+# Sitemap indexes followed below a sitemap the study names, and sitemaps read per outlet and crawl;
+# past either, a sitemap is counted as errors/sitemap_limit ([crawl] sitemap_max_depth and
+# sitemaps_per_outlet in study.toml).
+FW_SITEMAP_MAX_DEPTH = 3
+FW_SITEMAPS_PER_OUTLET = 2000
 
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"

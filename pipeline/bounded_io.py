@@ -218,3 +218,25 @@ def _skip_rest_of_line(text: IO[str]) -> bool:
             return False
         if rest.endswith(("\n", "\r")):
             return True
+
+
+def unpack(body: bytes, max_bytes: int) -> bytes:
+    """``body`` decompressed when its first bytes say it is compressed, else ``body`` as it is.
+
+    At most ``max_bytes + 1`` bytes are ever unpacked, so a small bomb costs no memory.
+
+    Raises:
+        ValueError: When the result would pass ``max_bytes``, or the compressed data is broken or
+            truncated (the message says which).
+    """
+    codec = sniff_compression(body[:8])
+    if codec is None:
+        data = body
+    else:
+        reader = DecompressingReader(io.BytesIO(body), codec)
+        data = io.BufferedReader(reader, buffer_size=_CHUNK).read(max_bytes + 1)
+        if reader.cut and len(data) <= max_bytes:
+            raise ValueError(reader.cut)
+    if len(data) > max_bytes:
+        raise ValueError(f"over {max_bytes:,} bytes{' unpacked' if codec else ''}")
+    return data

@@ -10,6 +10,7 @@ are checked before anything runs: an unknown key, a wrong type or an impossible 
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import json
 import os
 import re
@@ -135,6 +136,22 @@ class Outlet(BaseModel):
         return self
 
 
+def https_or_loopback(url: str) -> bool:
+    """Whether ``url`` may carry a secret: https, or plain http to this machine's loopback address."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme == "https" and host:
+        return True
+    if parts.scheme != "http":
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 class RedditSearch(BaseModel):
     """One ``[[reddit.searches]]`` entry."""
 
@@ -152,10 +169,22 @@ class RedditSection(BaseModel):
     model_config = _FROZEN
 
     base_url: str = "https://www.reddit.com"
+    # Where the app-only OAuth token is asked for (with the client id and secret); None: Reddit's own.
+    token_url: str | None = None
     subreddits: tuple[str, ...] = ()
     searches: tuple[RedditSearch, ...] = ()
     threads: tuple[str, ...] = ()
     listing: Literal["new", "hot", "top"] = "new"
+
+    @field_validator("token_url")
+    @classmethod
+    def _token_url_private(cls, value: str | None) -> str | None:
+        if value is not None and not https_or_loopback(value):
+            raise ValueError(
+                f'"{value}" would carry the Reddit client secret unencrypted to another machine; '
+                "use an https URL (plain http only to this machine: 127.0.0.1, ::1, localhost)"
+            )
+        return value
 
     @field_validator("subreddits")
     @classmethod
@@ -188,6 +217,10 @@ class CrawlSection(BaseModel):
     timeout: float = Field(default=30, gt=0, le=300)
     retry_backoff: float = Field(default=2.0, ge=0, le=60)
     max_minutes: float = Field(default=0, ge=0)
+    # Sitemap indexes nested below a sitemap the study names, and sitemaps read per outlet and crawl:
+    # bounds for sites whose indexes list themselves or each other (counted as sitemap_limit).
+    sitemap_max_depth: int = Field(default=3, ge=0, le=10)
+    sitemaps_per_outlet: int = Field(default=2000, ge=1)
     follow_offsite: bool = False
     extract_workers: int = Field(default=1, ge=0, le=64)
     near_duplicate_threshold: float = Field(default=0.7, gt=0, le=1)

@@ -72,6 +72,8 @@ def spider_plan(
         "AUTOTHROTTLE_START_DELAY": max(c.download_delay, 0.1),
         "DOWNLOAD_TIMEOUT": c.timeout,
         "FW_BACKOFF_BASE": c.retry_backoff,
+        "FW_SITEMAP_MAX_DEPTH": c.sitemap_max_depth,
+        "FW_SITEMAPS_PER_OUTLET": c.sitemaps_per_outlet,
         "CLOSESPIDER_TIMEOUT": int(c.max_minutes * 60),
         "FW_KEYWORDS": list(f.keywords),
         "FW_START_DATE": config["start_date"],

@@ -2,8 +2,11 @@
 
 Each line is one submission or comment as the Reddit API gave it. Lines are filtered by the study's
 subreddits, keywords and date window, turned into the same rows the Reddit spider produces, and
-stored in batches, one transaction each. A corrupt line (bad JSON, not an object, no id) is counted
-with its line number and skipped; a truncated file stops at the last whole line.
+stored in batches, one transaction each. The file may be zstd, gzip, bzip2, xz or plain, told by its
+first bytes (a name that promises another compression is refused); it is read through
+:mod:`pipeline.bounded_io`, so memory stays bounded whatever it unpacks to. A corrupt line (bad JSON,
+not an object, no id, longer than any Reddit record) is counted with its line number and skipped; a
+truncated or corrupt file stops at the last whole line and says so.
 """
 
 from __future__ import annotations
@@ -15,19 +18,17 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import duckdb
-import zstandard
 
+from pipeline.bounded_io import MAX_LINE_CHARS, SUFFIXES, bounded_lines, open_stream
 from pipeline.config import Settings
 from pipeline.documents import DocumentRow, plausible_time
 from pipeline.errors import InputFileError
 from pipeline.importer import Problem
 from pipeline.ingest import reddit_rows, store_batch
-
-# Dumps are written with --long=31; the decoder needs a window that large.
-MAX_WINDOW = 2**31
+from pipeline.sources import check_file
 
 
 @dataclass
@@ -47,27 +48,45 @@ class DumpReport:
 
 
 def read_dump_lines(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    """Yield ``(line_number, record)`` or ``(line_number, problem)`` from a ``.zst`` (or plain) dump."""
-    if not path.is_file():
-        raise InputFileError(f"{path}: no such file; check the path")
-    with path.open("rb") as raw:
-        stream: IO[bytes] = raw
-        if raw.read(4) == b"\x28\xb5\x2f\xfd":
-            raw.seek(0)
-            stream = zstandard.ZstdDecompressor(max_window_size=MAX_WINDOW).stream_reader(raw)
-        else:
-            raw.seek(0)
-        text = io.TextIOWrapper(stream, encoding="utf-8", errors="replace")
-        number = 0
-        try:
-            for number, line in enumerate(text, start=1):
-                if line.strip():
-                    yield number, _parse(line)
-        except zstandard.ZstdError as exc:
-            yield (
-                number + 1,
-                f"the compressed stream ends or breaks here ({exc}); later lines are lost",
-            )
+    """Yield ``(line_number, record)`` or ``(line_number, problem)`` from a dump, compressed or plain.
+
+    Raises:
+        InputFileError: When the file is missing, its name promises a compression its content does
+            not have, or it is broken before its first line.
+    """
+    check_file(path)
+    expect = SUFFIXES.get(path.suffix.lower())
+    try:
+        stream, reader = open_stream(path, expect=expect)
+    except ValueError as exc:
+        raise InputFileError(f"{path} {exc}; rename it, or compress it again") from None
+    with stream:
+        text = io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="")
+        whole = 0  # the last line read whole
+        for line in bounded_lines(text):
+            if reader is not None and reader.cut and not line.ended:
+                break  # the fragment the cut left: reported below, not as bad JSON
+            whole = line.number
+            if line.too_long:
+                yield (
+                    whole,
+                    f"a line over {MAX_LINE_CHARS:,} characters; no Reddit record is as long",
+                )
+            elif line.text.strip():
+                yield whole, _parse(line.text)
+        if reader is not None and reader.cut:
+            if whole == 0:
+                raise InputFileError(f"{path}: not a readable dump: {reader.cut}")
+            yield whole + 1, f"{reader.cut}; every line from here on is lost"
+
+
+def check_dump(path: Path) -> None:
+    """Refuse, before anything is written, a dump of which not even the first line can be read.
+
+    Raises:
+        InputFileError: As :func:`read_dump_lines` does.
+    """
+    next(read_dump_lines(path), None)
 
 
 def _parse(line: str) -> dict[str, Any] | str:

@@ -9,7 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from scrapy import Spider
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    IgnoreRequest,
+)
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import (
     ConnectionRefusedError,
@@ -37,14 +42,23 @@ def now_iso() -> str:
 
 
 def failure_reason(failure: Failure) -> tuple[str, str]:
-    """``("error" | "dropped", reason)`` for a failed request, for the coverage report."""
+    """``("error" | "dropped", reason)`` for a failed request, for the coverage report.
+
+    Every reason is one of :mod:`crawlers.coverage`; a failure of no known kind is
+    ``download_failed`` (its exception is in the crawl log).
+    """
     exc = failure.value
     if isinstance(exc, HttpError):
         return "error", f"http_{exc.response.status}"
     if isinstance(exc, TimeoutError | TCPTimedOutError) or "timeout" in type(exc).__name__.lower():
         return "error", "timeout"
-    if isinstance(exc, DNSLookupError | ConnectionRefusedError):
+    connection = (DNSLookupError, ConnectionRefusedError, CannotResolveHostError,
+                  DownloadConnectionRefusedError)  # fmt: skip
+    if isinstance(exc, connection):
         return "error", "connection"
+    if isinstance(exc, DownloadCancelledError):
+        # Scrapy cancels a download when the body passes DOWNLOAD_MAXSIZE (announced or received).
+        return "dropped", "too_large"
     if isinstance(exc, IgnoreRequest):
         text = str(exc).lower()
         if "robots" in text:
@@ -54,7 +68,7 @@ def failure_reason(failure: Failure) -> tuple[str, str]:
         if "maxsize" in text or "size" in text:
             return "dropped", "too_large"
         return "dropped", "ignored"
-    return "error", type(exc).__name__.lower()
+    return "error", "download_failed"
 
 
 class CountingSpider(Spider):
@@ -73,4 +87,5 @@ class CountingSpider(Spider):
         source = str(meta.get("source", "unknown"))
         bucket, reason = failure_reason(failure)
         self.note(source, f"{'errors' if bucket == 'error' else 'dropped'}/{reason}")
-        self.logger.info("%s %s: %s", bucket, reason, request.url if request is not None else "?")
+        self.logger.info("%s %s: %s (%r)", bucket, reason,
+                         request.url if request is not None else "?", failure.value)  # fmt: skip

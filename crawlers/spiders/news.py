@@ -23,9 +23,9 @@ from typing import Any
 from scrapy import Request
 from scrapy.http import Response, TextResponse
 
-from crawlers.discovery import DiscoveryError, Entry, parse_feed, parse_sitemap
+from crawlers.discovery import DiscoveryError, Entry, parse_feed, parse_sitemap, sitemap_key
 from crawlers.domains import on_domains, outlet_domains
-from crawlers.extract import Article, extract_article, page_links
+from crawlers.extract import Article, PageTooDeep, extract_article, page_links
 from crawlers.items import ArticleItem
 from crawlers.pipelines import in_window
 from crawlers.spiders.base import CountingSpider, load_config, now_iso
@@ -63,6 +63,10 @@ class NewsSpider(CountingSpider):
         start, end = cfg.get("start_date"), cfg.get("end_date")
         self.start_day = date.fromisoformat(start) if start else None
         self.end_day = date.fromisoformat(end) if end else None
+        # Sitemaps asked for in this crawl, per outlet (see sitemap_key): an index that lists itself
+        # or another index that lists it back is read once.
+        self.sitemaps: dict[str, set[str]] = {}
+        self.sitemaps_refused: dict[str, set[str]] = {}  # past a limit: counted once each
 
     async def start(self) -> AsyncIterator[Request]:
         """Feeds, sitemaps and start URLs of every outlet (always fetched, never de-duplicated)."""
@@ -70,14 +74,36 @@ class NewsSpider(CountingSpider):
             for url in outlet.get("feeds", ()):
                 yield self._listing(url, name, self.parse_feed)
             for url in outlet.get("sitemaps", ()):
-                yield self._listing(url, name, self.parse_sitemap)
+                if request := self._sitemap(url, name, depth=0):
+                    yield request
             for url in outlet.get("start_urls", ()):
                 yield Request(url, self.parse_page, errback=self.on_error, dont_filter=True,
                               meta={"source": name, "depth_left": outlet.get("depth", 2)})  # fmt: skip
 
-    def _listing(self, url: str, source: str, callback: Any) -> Request:
+    def _listing(self, url: str, source: str, callback: Any, **meta: Any) -> Request:
         return Request(url, callback, errback=self.on_error, dont_filter=True,
-                       meta={"source": source})  # fmt: skip
+                       meta={"source": source, **meta})  # fmt: skip
+
+    def _sitemap(self, url: str, source: str, depth: int) -> Request | None:
+        """A sitemap's request, unless this crawl asked for it already or it is past a limit.
+
+        ``depth`` counts the indexes above it, from 0 for a sitemap the study names. A sitemap past
+        ``FW_SITEMAP_MAX_DEPTH`` or ``FW_SITEMAPS_PER_OUTLET`` is counted as ``sitemap_limit``.
+        """
+        seen = self.sitemaps.setdefault(source, set())
+        refused = self.sitemaps_refused.setdefault(source, set())
+        key = sitemap_key(url)
+        if key in seen or key in refused:
+            return None
+        over_depth = depth > self.settings.getint("FW_SITEMAP_MAX_DEPTH")
+        if over_depth or len(seen) >= self.settings.getint("FW_SITEMAPS_PER_OUTLET"):
+            refused.add(key)
+            self.note(source, "errors/sitemap_limit")
+            limit = "sitemap_max_depth" if over_depth else "sitemaps_per_outlet"
+            self.logger.warning("sitemap not read (past [crawl] %s): %s", limit, url)
+            return None
+        seen.add(key)
+        return self._listing(url, source, self.parse_sitemap, sitemap_depth=depth)
 
     def parse_feed(self, response: Response) -> Iterator[Request]:
         """Queue the articles of an RSS/Atom feed."""
@@ -101,9 +127,13 @@ class NewsSpider(CountingSpider):
             self.logger.warning("bad sitemap: %s", exc)
             return
         self.note(source, "feeds_polled")
+        depth = response.meta.get("sitemap_depth", 0) + 1
+        domains = outlet_domains(self.outlets[source])
         for child in page.children:
-            if self.offsite or on_domains(child, outlet_domains(self.outlets[source])):
-                yield self._listing(child, source, self.parse_sitemap)
+            if (self.offsite or on_domains(child, domains)) and (
+                request := self._sitemap(child, source, depth)
+            ):
+                yield request
         yield from self._articles(page.entries, source)
 
     def _articles(self, entries: list[Entry], source: str) -> Iterator[Request]:
@@ -136,7 +166,12 @@ class NewsSpider(CountingSpider):
             return
         if self.fetch_only:
             return
-        article = await self._extract(response.body, response.url)
+        try:
+            article = await self._extract(response.body, response.url)
+        except PageTooDeep as exc:
+            self.note(source, "dropped/too_deep")
+            self.logger.warning("%s", exc)
+            return
         following = response.meta.get("depth_left", 0) > 0
         if article is not None:
             yield ArticleItem(source=source, fetched_at=now_iso(), **article.as_dict())

@@ -12,8 +12,9 @@ so a crawl that is interrupted resumes them where they stopped.
 
 The base URL comes from the study (``[reddit] base_url``), so tests and mirrors can point it at a
 local server. With ``FRAMEWATCH_REDDIT_CLIENT_ID`` and ``FRAMEWATCH_REDDIT_CLIENT_SECRET`` in the
-environment it first gets an app-only OAuth token (``BASE/api/v1/access_token``) and then uses
-``oauth.reddit.com`` (or, for a mirror or test server, the same base URL) with that token.
+environment it first gets an app-only OAuth token and then uses it: the credentials go only where
+:func:`crawlers.oauth.oauth_plan` allows (Reddit's own token endpoint over HTTPS, or the study's
+``[reddit] token_url``), and a study that would send them elsewhere is refused before any request.
 """
 
 from __future__ import annotations
@@ -37,11 +38,13 @@ from twisted.python.failure import Failure
 
 from crawlers.items import RedditItem, RedditThreadItem
 from crawlers.journal import JournalPart, ThreadJournal, replay
+from crawlers.oauth import oauth_plan
 from crawlers.pipelines import KeywordPipeline, in_window
 from crawlers.spiders.base import CountingSpider, load_config, now_iso
 from crawlers.threads import ThreadAssembler, deletion_marker, parse_listing
 from crawlers.timeslices import TimeSlice, cloudsearch_query, next_slices, search_window
 from pipeline.documents import plausible_time
+from pipeline.errors import StudyError
 
 _THREAD_ID = re.compile(r"/comments/(\w+)")
 _SUBREDDIT = re.compile(r"/r/(\w+)")
@@ -111,6 +114,7 @@ class RedditSpider(CountingSpider):
         plan = load_config(config)
         cfg = plan.get("reddit", {})
         self.base = str(cfg.get("base_url", "https://www.reddit.com")).rstrip("/")
+        self.token_url: str | None = cfg.get("token_url")
         self.subreddits: list[str] = list(cfg.get("subreddits", []))
         self.searches: list[dict[str, Any]] = list(cfg.get("searches", []))
         self.thread_urls: list[str] = list(cfg.get("threads", []))
@@ -137,29 +141,37 @@ class RedditSpider(CountingSpider):
 
     async def start(self) -> AsyncIterator[Output]:
         """An OAuth token first when credentials are set, else the listings right away."""
-        client = os.environ.get("FRAMEWATCH_REDDIT_CLIENT_ID")
-        secret = os.environ.get("FRAMEWATCH_REDDIT_CLIENT_SECRET")
-        if client and secret:
-            auth = base64.b64encode(f"{client}:{secret}".encode()).decode()
-            yield FormRequest(
-                f"{self.base}/api/v1/access_token",
-                formdata={"grant_type": "client_credentials"},
-                headers={"Authorization": f"Basic {auth}"},
-                callback=self.parse_token, errback=self.on_error, meta={"source": "reddit-oauth"},
-            )  # fmt: skip
+        try:
+            plan = oauth_plan(self.base, self.token_url, os.environ)
+        except StudyError as exc:
+            # `crawlers.run` refuses such a plan before the crawl; this guards a spider run by hand.
+            self.logger.error("%s", exc)
+            self.note("reddit-oauth", "errors/credentials_refused")
             return
-        for request in self.first_requests():
-            yield request
+        if plan is None:
+            for request in self.first_requests():
+                yield request
+            return
+        auth = base64.b64encode(f"{plan.client_id}:{plan.secret}".encode()).decode()
+        # Never redirected: a redirect would carry the Basic credentials to another URL. Any answer
+        # reaches parse_token, which goes on anonymously without a token.
+        yield FormRequest(
+            plan.token_url, formdata={"grant_type": "client_credentials"},
+            headers={"Authorization": f"Basic {auth}"}, callback=self.parse_token,
+            errback=self.on_error,
+            meta={"source": "reddit-oauth", "dont_redirect": True, "handle_httpstatus_all": True,
+                  "api_base": plan.api_base},
+        )  # fmt: skip
 
     def parse_token(self, response: Response) -> Iterator[Output]:
-        """Switch to the OAuth host with the app-only token, then start."""
+        """Switch to the API base the token is for, then start."""
         try:
             self.token = str(json.loads(response.body)["access_token"])
         except (ValueError, KeyError, TypeError):
             # Without a token the public endpoints still work, at a lower rate limit.
             self.note("reddit-oauth", "errors/bad_token")
-        if self.token and self.base == "https://www.reddit.com":
-            self.base = "https://oauth.reddit.com"
+        if self.token:
+            self.base = str(response.meta["api_base"])
         yield from self.first_requests()
 
     def first_requests(self) -> Iterator[Output]:
@@ -418,6 +430,9 @@ class RedditSpider(CountingSpider):
         super().on_error(failure)
         request = getattr(failure, "request", None)
         meta = request.meta if request is not None else {}
+        if meta.get("source") == "reddit-oauth":
+            yield from self.first_requests()  # no token: the public endpoints, anonymously
+            return
         link_id = meta.get("link_id")
         if link_id in self.threads and meta.get("fw_run") == self.run_id:
             thread = self.threads[link_id]

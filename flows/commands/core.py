@@ -162,6 +162,7 @@ def run_import(
 
 def run_dump_import(settings: Settings, dump: Path) -> reddit_dump.DumpReport:
     """Import a Reddit dump into the study database, log the run and print the report."""
+    reddit_dump.check_dump(dump)  # an unreadable dump is refused before the database is opened
     con = write_database(settings)
     try:
         with record_run(con, "import", {"reddit_dump": str(dump)}) as run, output.row_progress(console) as progress:  # fmt: skip

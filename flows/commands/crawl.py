@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -48,9 +49,12 @@ def crawl(
     settings = study_settings(study)
     from flows.crawl import choose_spiders, crawl_flow
 
-    choose_spiders(
-        settings, only.value
-    )  # fail before Prefect starts when there is nothing to crawl
+    # Fail before Prefect starts when there is nothing to crawl, or the Reddit credentials would
+    # go where they must not (see crawlers.oauth).
+    if "reddit" in choose_spiders(settings, only.value):
+        from crawlers.oauth import oauth_plan
+
+        oauth_plan(settings.reddit.base_url, settings.reddit.token_url, os.environ)
     with console.status("Crawling (spiders run in their own processes)…"):
         outcome = crawl_flow(str(settings.source), only=only.value, refresh=refresh)
     print_coverage(outcome.coverage, outcome.report)
@@ -98,11 +102,18 @@ def extract(
         raise InputFileError(
             f"{file}: no such file; save the page first (e.g. curl -o page.html URL)"
         )
-    raw = file.read_bytes()
-    if raw[:2] == b"\x1f\x8b":
-        import gzip
+    from crawlers.settings import DOWNLOAD_MAXSIZE
+    from pipeline.bounded_io import unpack
 
-        raw = gzip.decompress(raw)
+    if file.stat().st_size > DOWNLOAD_MAXSIZE:
+        raise InputFileError(f"{file}: over {DOWNLOAD_MAXSIZE:,} bytes, more than a crawl fetches")
+    try:
+        # Unpacked no further than a crawl would download a page (a gzip bomb costs no memory).
+        raw = unpack(file.read_bytes(), DOWNLOAD_MAXSIZE)
+    except ValueError as exc:
+        raise InputFileError(
+            f"{file}: not a readable page ({exc}); a crawl would skip it"
+        ) from None
     article = extract_article(raw, url)
     if article is None:
         raise InputFileError(

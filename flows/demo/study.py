@@ -37,6 +37,7 @@ end_date = 2026-12-31
 {outlets}
 [reddit]
 base_url = "{base_url}"
+token_url = "{base_url}/api/v1/access_token"  # the demo server's; credentials go only where named
 subreddits = ["{vocab.SUBREDDIT}"]
 
 [models]
