@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ import numpy as np
 from models.evaluation import best_threshold, macro_f1
 from models.lexical import BLOCKS, Lexicon, fit_lexicon, lexicon_from_arrays
 from pipeline.errors import ModelError
+from pipeline.outputs import atomic_file, write_text
 
 C_GRID = (0.5, 2.0, 8.0, 32.0)
 INNER_FOLDS = 3
@@ -300,17 +300,13 @@ def classifier_paths(folder: Path, codebook_id: str, version: str) -> tuple[Path
 
 
 def save_classifier(classifier: FrameClassifier, weights: Path, info: Path) -> None:
-    """Write a classifier's two files atomically (temporary files, then rename)."""
-    weights.parent.mkdir(parents=True, exist_ok=True)
-    tmp_weights = weights.with_name(weights.name + ".tmp.npz")
-    tmp_info = info.with_name(info.name + ".tmp")
+    """Write a classifier's two files, each atomically (see :func:`pipeline.outputs.atomic_file`)."""
     arrays: dict[str, Any] = {
         "coef": classifier.coef,
         "intercept": classifier.intercept,
         "thresholds": classifier.thresholds,
         **(classifier.lexicon.arrays() if classifier.lexicon is not None else {}),
     }
-    np.savez_compressed(tmp_weights, allow_pickle=False, **arrays)
     document = {
         "format": FORMAT,
         "features": classifier.features,
@@ -321,9 +317,9 @@ def save_classifier(classifier: FrameClassifier, weights: Path, info: Path) -> N
         "model_id": classifier.model_id,
         **classifier.meta,
     }
-    tmp_info.write_text(json.dumps(document, indent=2), encoding="utf-8")
-    os.replace(tmp_weights, weights)
-    os.replace(tmp_info, info)
+    with atomic_file(weights) as temp, temp.open("wb") as handle:
+        np.savez_compressed(handle, allow_pickle=False, **arrays)
+    write_text(info, json.dumps(document, indent=2))
 
 
 def load_classifier(weights: Path, info: Path) -> FrameClassifier | None:

@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.outputs import write_text
+
 TARGET_RECALL = 0.98
 SAMPLE = 3_000
 MIN_POSITIVES = 30
@@ -80,12 +82,7 @@ class Screen:
 
     def save(self, path: Path) -> None:
         """Write the fit as JSON (replacing the file at once)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(
-            json.dumps({"version": SCREEN_VERSION, **asdict(self.fit)}), encoding="utf-8"
-        )
-        tmp.replace(path)
+        write_text(path, json.dumps({"version": SCREEN_VERSION, **asdict(self.fit)}))
 
 
 def load_fit(path: Path) -> ScreenFit | None:

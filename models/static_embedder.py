@@ -9,10 +9,7 @@ carry a frame from one that plainly does not. The distilled model is made once p
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -20,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.errors import ModelError
+from pipeline.outputs import atomic_folder
 
 PCA_DIMS = 256
 DISTIL_VERSION = 1
@@ -76,11 +74,5 @@ def distil(name: str, folder: Path) -> None:
             f'cannot distil a static model from "{name}" ({str(exc).splitlines()[0]}); '
             "set [analysis] screen = false to embed every sentence with the full model"
         ) from exc
-    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".distil-"))
-    try:
-        model.save_pretrained(str(tmp))
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(tmp, folder)  # the whole folder appears at once, or not at all
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    with atomic_folder(folder) as staging:  # the whole folder appears at once, or not at all
+        model.save_pretrained(str(staging))

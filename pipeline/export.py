@@ -3,7 +3,9 @@
 An export covers whole ISO weeks: one week (``2026-W48``) or the weeks that overlap a date range.
 It holds IDs, URLs, titles and the framed sentences, never whole texts, so that it can be shared.
 Everything is written into a fresh folder under the study's ``data/exports`` and moved into place
-at the end, so a crash never leaves a half-written export behind.
+at the end, so a crash never leaves a half-written export behind. In the CSV files a text cell that
+a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, tab, CR first) starts with ``'``;
+the Parquet files keep every value as stored.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import shutil
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -24,6 +25,13 @@ import pyarrow.parquet as pq
 
 from pipeline.config import Settings
 from pipeline.errors import UsageError
+from pipeline.outputs import (
+    EXPORT,
+    atomic_folder,
+    check_target,
+    spreadsheet_safe_table,
+    study_places,
+)
 from pipeline.store import framewatch_version, scalar
 
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
@@ -159,6 +167,16 @@ class ExportResult:
     rows: dict[str, int]
 
 
+def export_folder(settings: Settings, period: Period) -> Path:
+    """Where the export of ``period`` goes: ``DATA/exports/LABEL``.
+
+    Raises:
+        OutputError: When something that is not an earlier framewatch export is there.
+    """
+    target = settings.data_path / "exports" / period.label
+    return check_target(target, EXPORT, study_places(settings))
+
+
 def write_export(
     con: duckdb.DuckDBPyConnection, settings: Settings, period: Period, run_id: str
 ) -> ExportResult:
@@ -166,32 +184,34 @@ def write_export(
 
     Returns:
         The folder, the number of documents in the period and the rows of each table.
+
+    Raises:
+        OutputError: When the folder holds something framewatch did not write there.
     """
-    target = settings.data_path / "exports" / period.label
-    staging = target.with_name(f".{period.label}.partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
+    target = export_folder(settings, period)
     params = [period.first_week, period.last_week]
     rows: dict[str, int] = {}
-    for name, query in TABLES.items():
-        table = con.sql(query, params=params).to_arrow_table()
-        rows[name] = _write_table(table, staging / name)
-    documents = int(
-        scalar(con, "SELECT count(*) FROM dated_documents WHERE week BETWEEN ? AND ?", params)
-    )
-    from pipeline.charts import write_export_charts
+    with atomic_folder(target) as staging:
+        for name, query in TABLES.items():
+            table = con.sql(query, params=params).to_arrow_table()
+            rows[name] = _write_table(table, staging / name)
+        documents = int(
+            scalar(con, "SELECT count(*) FROM dated_documents WHERE week BETWEEN ? AND ?", params)
+        )
+        from pipeline.charts import write_export_charts
 
-    write_export_charts(con, period, staging)
-    manifest = _manifest(con, settings, period, run_id, documents, rows, staging)
-    (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
-    shutil.rmtree(target, ignore_errors=True)
-    staging.rename(target)
+        write_export_charts(con, period, staging)
+        manifest = _manifest(con, settings, period, run_id, documents, rows, staging)
+        (staging / "manifest.json").write_text(
+            json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8"
+        )
     return ExportResult(target, documents, rows)
 
 
 def _write_table(table: pa.Table, stem: Path) -> int:
+    """Parquet keeps every value as stored; the CSV, meant for spreadsheets, neutralises formulas."""
     pq.write_table(table, stem.with_suffix(".parquet"))
-    pacsv.write_csv(table, stem.with_suffix(".csv"))
+    pacsv.write_csv(spreadsheet_safe_table(table), stem.with_suffix(".csv"))
     return int(table.num_rows)
 
 

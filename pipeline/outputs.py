@@ -41,6 +41,8 @@ _LEGACY_REPORT_START = (
     '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>framewatch report:'
 )
 _SNIFF_BYTES = 4096
+# Files a file browser leaves in a folder it showed: an export folder may hold them.
+_FILE_BROWSER_LITTER = {".DS_Store", "Thumbs.db", "desktop.ini"}
 # Characters that make a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
 _FORMULA_START = re.compile(r"^[=+\-@\t\r]")
 
@@ -89,7 +91,7 @@ def is_export_folder(path: Path) -> bool:
         return False
     if not isinstance(manifest, dict) or "export_run_id" not in manifest:
         return False
-    listed = set(manifest.get("files") or {}) | {"manifest.json"}
+    listed = set(manifest.get("files") or {}) | {"manifest.json"} | _FILE_BROWSER_LITTER
     return all(e.name in listed and e.is_file() and not e.is_symlink() for e in entries)
 
 
@@ -179,12 +181,23 @@ def check_target(
     owned = path.is_relative_to(places.data)
     if force and not owned and not kind.folder:
         return path
-    advice = (
-        "framewatch keeps its own files there: choose a new name"
-        if owned or kind.folder
-        else "choose another path, or pass --force to replace it"
-    )
+    if kind.folder:
+        advice = "move it away (or delete it), then run this again"
+    elif owned:
+        advice = "framewatch keeps its own files there: choose a new name"
+    else:
+        advice = "choose another path, or pass --force to replace it"
     raise OutputError(f"{shown} exists and is not a framewatch {kind.name}; {advice}")
+
+
+def check_classifier_targets(places: StudyPlaces, weights: Path, info: Path) -> None:
+    """Refuse to train when a classifier's two files may not be written (see :func:`check_target`).
+
+    Raises:
+        OutputError: When either path is refused.
+    """
+    check_target(weights, CLASSIFIER_WEIGHTS, places)
+    check_target(info, CLASSIFIER_INFO, places)
 
 
 def _absolute(target: Path, root: Path) -> Path:

@@ -20,6 +20,7 @@ from plotly.offline import get_plotlyjs
 
 from pipeline.charts import CHART_SQL, chart_rows
 from pipeline.config import Settings
+from pipeline.outputs import REPORT, REPORT_MARKER, check_target, study_places, write_text
 
 MAX_LINES = 10
 
@@ -259,7 +260,7 @@ def build_report(
     created = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>framewatch report: {_e(settings.study.name)}</title>"
+        f"{REPORT_MARKER}<title>framewatch report: {_e(settings.study.name)}</title>"
         f"<style>{_CSS}</style><script>{get_plotlyjs()}</script></head><body>"
         f"<h1>{_e(settings.study.name)}</h1>"
         f"<p>Weeks {_e(first_week)} to {_e(last_week)}; made {created} from {_e(settings.database_path.name)}.</p>"
@@ -274,13 +275,28 @@ def write_report(
     first_week: str,
     last_week: str,
     target: Path,
+    *,
+    force: bool = False,
 ) -> Path:
-    """Write the report to ``target`` (via a temporary file, so a crash leaves the old one)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".partial")
-    partial.write_text(build_report(con, settings, first_week, last_week), encoding="utf-8")
-    partial.replace(target)
-    return target
+    """Write the report to ``target`` (via a temporary file, so a crash leaves the old one).
+
+    Raises:
+        OutputError: When ``target`` is not a place a report may go (see
+            :func:`pipeline.outputs.check_target`).
+    """
+    path = report_target(settings, target, force=force)
+    return write_text(path, build_report(con, settings, first_week, last_week))
+
+
+def report_target(settings: Settings, target: Path, *, force: bool = False) -> Path:
+    """The absolute path a report may be written to (relative paths are the study folder's).
+
+    Raises:
+        OutputError: When ``target`` is the study file, the database, a folder, outside the
+            study, or an existing file that is not a framewatch report (``force``: outside the
+            data folder, such a file may be replaced).
+    """
+    return check_target(target, REPORT, study_places(settings), force=force)
 
 
 _CSS = """

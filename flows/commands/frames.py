@@ -36,6 +36,7 @@ from models.evaluation import (
 from pipeline.config import Settings, find_study_file, load_settings
 from pipeline.errors import FramewatchError, InputFileError, UsageError
 from pipeline.frames import classifier_folder, load_detector
+from pipeline.outputs import check_classifier_targets, study_places
 
 frames_app = typer.Typer(
     help=(
@@ -270,6 +271,7 @@ def train(
     labelled = read_labels(labels, book.frame_ids)
     check_trainable(labelled, labels)
     weights, info = classifier_paths(classifier_folder(settings), book.id, book.version)
+    check_classifier_targets(study_places(settings), weights, info)
     for concern in _training_concerns(labelled, book, labels, info):
         if not force:
             raise UsageError(f"{concern}; or pass --force to train anyway")

@@ -10,11 +10,11 @@ import typer
 
 from flows.app import StudyOption, app, console, reports_errors, study_settings, write_database
 from pipeline import export, report
-from pipeline.config import Settings
 from pipeline.errors import UsageError
 from pipeline.store import record_run, scalar
 
 WeekOption = Annotated[str | None, typer.Option("--week", help="ISO week, e.g. 2026-W48.")]
+REPORT_PATH = Path("data/reports/report.html")
 FromOption = Annotated[
     datetime | None, typer.Option("--from", formats=["%Y-%m-%d"], help="First day (YYYY-MM-DD).")
 ]
@@ -44,18 +44,6 @@ def choose_period(
     return None
 
 
-def inside_study(settings: Settings, path: Path) -> Path:
-    """Resolve an output path and refuse one outside the study folder.
-
-    Raises:
-        UsageError: When the path escapes the study folder.
-    """
-    resolved = (settings.root / path).resolve() if not path.is_absolute() else path.resolve()
-    if not resolved.is_relative_to(settings.root.resolve()):
-        raise UsageError(f"{path} is outside the study folder {settings.root}; write inside it")
-    return resolved
-
-
 @app.command("export")
 @reports_errors
 def export_(
@@ -75,6 +63,8 @@ def export_(
     """
     settings = study_settings(study)
     period = choose_period(week, start, end) or export.last_full_week()
+    export.export_folder(settings, period)  # refuse before the flow starts; it checks again
+    report.report_target(settings, settings.data_path / "reports" / "report.html")
     from flows.exporting import export_flow
 
     outcome = export_flow(
@@ -97,19 +87,31 @@ def report_(
     week: WeekOption = None,
     start: FromOption = None,
     end: ToOption = None,
-    out: Annotated[Path, typer.Option(help="Where the HTML goes, inside the study folder.")] = Path(
-        "data/reports/report.html"
-    ),
+    out: Annotated[
+        Path,
+        typer.Option(
+            help="Where the HTML goes: a .html file inside the study folder (relative to it)."
+        ),
+    ] = REPORT_PATH,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Replace a file at --out that is not a framewatch report (never the study "
+            "file, the database, a folder or a file in the data folder).",
+        ),
+    ] = False,
     study: StudyOption = None,
 ) -> None:
     """Write a self-contained HTML report (works offline): frame share, adoption, lead/lag, citations, topics.
 
-    Without options it covers the whole study. Each chart shows the SQL it came from.
+    Without options it covers the whole study. Each chart shows the SQL it came from. An existing
+    file at --out is replaced only when it is an earlier framewatch report.
 
     [bold]Example:[/bold] framewatch report --from 2026-10-01 --to 2026-11-30 --out data/reports/autumn.html
     """
     settings = study_settings(study)
-    target = inside_study(settings, out)
+    target = report.report_target(settings, out, force=force)
     period = choose_period(week, start, end)
     con = write_database(settings)
     try:
@@ -121,7 +123,7 @@ def report_(
         with record_run(
             con, "report", {"first_week": first, "last_week": last, "out": str(target)}
         ):
-            report.write_report(con, settings, first, last, target)
+            report.write_report(con, settings, first, last, target, force=force)
     finally:
         con.close()
     console.print(f"Report for {first} … {last}: {target}")

@@ -18,6 +18,7 @@ from lxml import html as lxml_html
 from pipeline import export, report
 from pipeline.config import Settings
 from pipeline.errors import UsageError
+from pipeline.outputs import OutputError
 from tests import spread_corpus as corpus
 from tests.spread_corpus import A1, C1
 
@@ -118,13 +119,46 @@ def test_export_of_an_empty_week(spread: duckdb.DuckDBPyConnection, settings: Se
     assert json.loads((result.folder / "manifest.json").read_text())["empty"] is True
 
 
+FORMULA = '=HYPERLINK("http://evil.example/","click")'
+
+
+def test_csv_cells_cannot_carry_spreadsheet_formulas(
+    spread: duckdb.DuckDBPyConnection, settings: Settings
+) -> None:
+    spread.execute("UPDATE documents SET title = ? WHERE doc_id = ?", [FORMULA, C1])
+    spread.execute("UPDATE sentences SET text = '@SUM(A1:A9)' WHERE doc_id = 't1_c1'")
+    result = export.write_export(spread, settings, export.week_period("2026-W42"), "run-1")
+    framed = read_csv(result.folder / "top_documents_per_frame.csv")
+    titles = {r["doc_id"]: r["title"] for r in framed}
+    assert titles[C1] == "'" + FORMULA
+    assert {r["framed_sentences"] for r in framed if r["doc_id"] == "t1_c1"} == {"'@SUM(A1:A9)"}
+    assert [r["rank"] for r in framed] == ["1", "2", "3", "1"], "numbers stay numbers"
+    raw = pq.read_table(result.folder / "top_documents_per_frame.parquet").to_pylist()
+    assert {r["doc_id"]: r["title"] for r in raw}[C1] == FORMULA, "Parquet keeps the raw value"
+
+
 def test_reexport_replaces_and_leaves_no_partial(
     spread: duckdb.DuckDBPyConnection, settings: Settings
 ) -> None:
     first = export.write_export(spread, settings, export.week_period("2026-W41"), "run-1")
-    (first.folder / "stale.txt").write_text("old")
+    (first.folder / ".DS_Store").write_text("a file browser's, not the researcher's")
     second = export.write_export(spread, settings, export.week_period("2026-W41"), "run-2")
-    assert not (second.folder / "stale.txt").exists()
+    manifest = json.loads((second.folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["export_run_id"] == "run-2"
+    assert not (second.folder / ".DS_Store").exists()
+    assert [p.name for p in first.folder.parent.iterdir()] == ["2026-W41"]
+
+
+def test_reexport_keeps_a_folder_holding_files_framewatch_did_not_write(
+    spread: duckdb.DuckDBPyConnection, settings: Settings
+) -> None:
+    first = export.write_export(spread, settings, export.week_period("2026-W41"), "run-1")
+    (first.folder / "my-notes.txt").write_text("the researcher's")
+    with pytest.raises(OutputError, match="is not a framewatch export; move it away"):
+        export.write_export(spread, settings, export.week_period("2026-W41"), "run-2")
+    assert (first.folder / "my-notes.txt").read_text() == "the researcher's"
+    manifest = json.loads((first.folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["export_run_id"] == "run-1"
     assert [p.name for p in first.folder.parent.iterdir()] == ["2026-W41"]
 
 
