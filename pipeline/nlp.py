@@ -54,6 +54,7 @@ class DocumentInput:
     language: str | None
     content_hash: str
     parent_author: str | None
+    thread_author: str | None = None  # Reddit: author of the thread's post, whom "OP" names
 
 
 @dataclass
@@ -179,10 +180,11 @@ def pending_documents(con: duckdb.DuckDBPyConnection, version: str) -> list[str]
 
 
 def fetch_documents(con: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> list[DocumentInput]:
-    """The documents to analyse, with the author of a Reddit comment's parent."""
+    """The documents to analyse, with the authors of a Reddit comment's parent and thread post."""
     rows = con.execute(
-        "SELECT d.doc_id, d.kind, d.title, d.text, d.language, d.content_hash, p.author "
+        "SELECT d.doc_id, d.kind, d.title, d.text, d.language, d.content_hash, p.author, t.author "
         "FROM documents d LEFT JOIN documents p ON p.doc_id = d.parent_id "
+        "LEFT JOIN documents t ON t.doc_id = d.thread_id "
         "WHERE d.doc_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY d.doc_id",
         [doc_ids],
     ).fetchall()
@@ -317,7 +319,10 @@ def _add_sentences(
 
     ``cues`` says which spans the full model read (in order, from ``parsed``).
     """
-    context = Context(aliases=pipelines.aliases)
+    op = doc.thread_author if doc.kind.startswith("reddit") else None
+    context = Context(
+        aliases=pipelines.aliases, op=op, reader=lambda t: list(pipelines.full.pipe(t))
+    )
     words = 0
     for idx, (span, cue) in enumerate(zip(spans, cues, strict=True)):
         words += sum(1 for t in span if not t.is_punct)
@@ -332,6 +337,7 @@ def _add_sentences(
         if doc.kind.startswith("reddit") and span.text.startswith(">"):
             quoted = f"u/{doc.parent_author}" if doc.parent_author else None
             attribution = Attribution(quoted, "quoted", None, ">")
+        context.note(span.text)
         rows.sentences.append(_sentence_row(doc.doc_id, idx, span, attribution))
         rows.entities.extend({"doc_id": doc.doc_id, "sentence_idx": idx, **e} for e in entities)
     return words
