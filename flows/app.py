@@ -86,5 +86,12 @@ def reports_errors(func: Callable[P, R]) -> Callable[P, R]:
 
 
 def study_settings(study: Path | None) -> Settings:
-    """Load the study named by ``--study`` or found in the current folder."""
-    return load_settings(find_study_file(study))
+    """Load the study named by ``--study`` or found in the current folder.
+
+    A study that keeps its database or data folder outside its folder (``allow_outside``) has
+    that said on stderr on every run, so that no write there goes unnoticed.
+    """
+    settings = load_settings(find_study_file(study))
+    for line in settings.outside_paths():
+        err_console.print(line, style="yellow", markup=False, highlight=False)
+    return settings

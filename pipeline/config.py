@@ -25,6 +25,7 @@ import cronsim
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pipeline.errors import StudyError
+from pipeline.outputs import OutputError, write_text
 
 STUDY_FILENAME = "study.toml"
 
@@ -62,6 +63,8 @@ class StudySection(BaseModel):
     data_dir: str = "data"
     languages: tuple[str, ...] = ("en",)
     timezone: str = "UTC"
+    # database and data_dir must stay inside the study folder unless this is true.
+    allow_outside: bool = False
 
     @field_validator("languages")
     @classmethod
@@ -356,6 +359,16 @@ class Settings(BaseModel):
         """Absolute path of the study's data folder (feed files, models, exports)."""
         return (self.root / self.study.data_dir).resolve()
 
+    def outside_paths(self) -> list[str]:
+        """One line for each of the database and data folder that lies outside the study folder
+        (only possible with ``allow_outside = true``), naming where it resolves to."""
+        root = self.root.resolve()
+        return [
+            f"Note: study.{key} is outside the study folder: {path}"
+            for key, path in (("database", self.database_path), ("data_dir", self.data_path))
+            if not path.is_relative_to(root)
+        ]
+
 
 def write_study_template(folder: Path, name: str, *, force: bool = False) -> Path:
     """Write a commented ``study.toml`` into ``folder`` (created if needed).
@@ -364,13 +377,24 @@ def write_study_template(folder: Path, name: str, *, force: bool = False) -> Pat
         StudyError: When a study file is already there and ``force`` is not set.
     """
     target = folder / STUDY_FILENAME
+    for place in (folder, *folder.parents):
+        if os.path.lexists(place):
+            if not place.is_dir():
+                raise StudyError(
+                    f"{place} is a file, not a folder; name a new folder for the study"
+                )
+            break
+    if target.is_symlink() or target.is_dir():
+        raise StudyError(f"{target} is a link or a folder, not a study file; name another folder")
     if target.exists() and not force:
         raise StudyError(
             f"{target}: a study file is already there; edit it, or pass --force to replace it"
         )
     template = (Path(__file__).parent / "templates" / STUDY_FILENAME).read_text(encoding="utf-8")
-    folder.mkdir(parents=True, exist_ok=True)
-    target.write_text(template.replace('"{name}"', json.dumps(name)), encoding="utf-8")
+    try:
+        write_text(target, template.replace('"{name}"', json.dumps(name)))
+    except OutputError as exc:
+        raise StudyError(str(exc)) from None
     return target
 
 
@@ -414,6 +438,10 @@ def load_settings(path: Path) -> Settings:
         raise StudyError(
             f"{path}: cannot read the study file ({exc.strerror}); check the path"
         ) from None
+    except UnicodeDecodeError as exc:
+        raise StudyError(
+            f"{path}: not UTF-8 text (byte {exc.start} cannot be read); save the study file as UTF-8"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise StudyError(f"{name}: not valid TOML ({exc}); fix the syntax at that line") from None
     if "source" in raw:
@@ -422,8 +450,31 @@ def load_settings(path: Path) -> Settings:
         settings = Settings.model_validate({**raw, "source": path.resolve()})
     except ValidationError as exc:
         raise StudyError(_describe_validation_error(name, raw, exc)) from None
+    _check_inside_study(name, settings)
     _check_database_path(name, settings)
     return settings
+
+
+def _check_inside_study(name: str, settings: Settings) -> None:
+    """Refuse a database or data folder outside the study folder (an absolute path, ``..``, or a
+    symlink that leads out), unless ``[study] allow_outside = true``: every write goes there."""
+    if settings.study.allow_outside:
+        return
+    root = settings.root.resolve()
+    for key, value, path in (
+        ("database", settings.study.database, settings.database_path),
+        ("data_dir", settings.study.data_dir, settings.data_path),
+    ):
+        if Path(value).is_absolute():
+            where = "is an absolute path; write it relative to the study folder"
+        elif not path.is_relative_to(root):
+            where = f"leads outside the study folder {root}; give a path inside it"
+        else:
+            continue
+        raise StudyError(
+            f'{name}: study.{key} "{value}" {where}, or set allow_outside = true in [study] '
+            "to write there"
+        )
 
 
 def _check_database_path(name: str, settings: Settings) -> None:

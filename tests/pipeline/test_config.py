@@ -140,9 +140,7 @@ def test_unwritable_database_path(tmp_path: Path) -> None:
     blocker.write_text("not a folder")
     message = error_for(
         tmp_path,
-        MINIMAL_STUDY.replace(
-            'name = "test study"', f'name = "s"\ndatabase = "{blocker}/db.duckdb"'
-        ),
+        MINIMAL_STUDY.replace('name = "test study"', 'name = "s"\ndatabase = "a-file/db.duckdb"'),
     )
     assert "study.database" in message
     assert "writable folder" in message
@@ -193,3 +191,62 @@ def test_find_study_file(tmp_path: Path) -> None:
     assert find_study_file(path) == path
     with pytest.raises(StudyError, match="framewatch init"):
         find_study_file(None, cwd=tmp_path / "elsewhere")
+
+
+def _with_study_keys(keys: str) -> str:
+    return MINIMAL_STUDY.replace('name = "test study"', f'name = "s"\n{keys}')
+
+
+@pytest.mark.parametrize(
+    ("keys", "expected"),
+    [
+        ('database = "../../x.duckdb"', 'study.database "../../x.duckdb" leads outside'),
+        ('data_dir = "../../"', 'study.data_dir "../../" leads outside'),
+        ('data_dir = "data/../.."', "leads outside the study folder"),
+        ('database = "/tmp/x.duckdb"', "is an absolute path"),
+        ('data_dir = "link/data"', 'study.data_dir "link/data" leads outside'),
+    ],
+)
+def test_paths_outside_the_study_are_refused(tmp_path: Path, keys: str, expected: str) -> None:
+    study = tmp_path / "study"
+    study.mkdir()
+    (study / "link").symlink_to(tmp_path)
+    message = error_for(study, _with_study_keys(keys))
+    assert expected in message
+    assert "allow_outside = true" in message
+
+
+def test_allow_outside_lets_them_and_names_where(tmp_path: Path) -> None:
+    study = tmp_path / "study"
+    study.mkdir()
+    settings = load_settings(
+        write(study, _with_study_keys('database = "../x.duckdb"\nallow_outside = true'))
+    )
+    assert settings.database_path == tmp_path / "x.duckdb"
+    assert settings.outside_paths() == [
+        f"Note: study.database is outside the study folder: {tmp_path / 'x.duckdb'}"
+    ]
+    assert load_settings(write(study, MINIMAL_STUDY)).outside_paths() == []
+
+
+def test_a_study_file_that_is_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "study.toml"
+    path.write_bytes(MINIMAL_STUDY.replace("test study", "caf\xe9").encode("latin-1"))
+    with pytest.raises(StudyError, match=r"not UTF-8 text .*save the study file as UTF-8"):
+        load_settings(path)
+
+
+def test_init_where_a_file_is_refused_and_replaces_only_with_force(tmp_path: Path) -> None:
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("mine")
+    with pytest.raises(StudyError, match="is a file, not a folder"):
+        write_study_template(blocker, "s")
+    assert blocker.read_text() == "mine"
+    target = write_study_template(tmp_path / "new", "s")
+    target.write_text("edited")
+    with pytest.raises(StudyError, match="pass --force"):
+        write_study_template(tmp_path / "new", "s")
+    assert target.read_text() == "edited"
+    write_study_template(tmp_path / "new", "s", force=True)
+    assert load_settings(target).study.name == "s"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["study.toml"]
