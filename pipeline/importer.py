@@ -360,40 +360,38 @@ def record_to_document(
 PARTIAL_DATE = "partial date: "
 
 
-def fill_empty_texts(con: duckdb.DuckDBPyConnection, rows: list[DocumentRow]) -> tuple[list[DocumentRow], int]:  # fmt: skip
+def fill_empty_texts(
+    con: duckdb.DuckDBPyConnection, rows: list[DocumentRow]
+) -> tuple[list[DocumentRow], int]:
     """Fill in the text of stored documents that have none, from rows that carry it.
 
     A document stored without text (an import with a wrong ``--map``) has the same id as the row
-    with its text when it has a URL; without a URL its id came from its title alone, and the row
-    is pointed at that id so that it is not stored a second time. Documents with text are left alone.
+    with its text when it has a URL. Without a URL its id came from its title alone: the row is
+    pointed at that id, now and on every later re-import, so that it is never stored a second
+    time. Documents whose text is stored are left alone.
 
     Returns:
-        The rows (those that fill a document now carry its id) and how many documents were filled.
+        The rows (those that belong to a document stored under its title-only id now carry that
+        id) and how many documents were filled in.
     """
-    with_text = {r.doc_id: r for r in rows if r.text}
-    if not with_text:
+    bare = {r.doc_id: (_bare_id(r), r.content_hash) for r in rows if r.text and not r.canonical_url}
+    ids = [r.doc_id for r in rows if r.text] + [bare_id for bare_id, _ in bare.values()]
+    if not ids:
         return rows, 0
-    bare = {
-        r.doc_id: make_doc_id(
-            canonical=r.canonical_url,
-            fullname=None,
-            outlet=r.outlet,
-            chash=content_hash(r.title, None),
-        )
-        for r in with_text.values()
-    }
+    # The stored content hash of each id, None where the stored text is empty.
     stored = dict(
         con.execute(
-            "SELECT doc_id, coalesce(text, '') = '' FROM documents WHERE list_contains(?, doc_id)",
-            [sorted(set(bare) | set(bare.values()))],
+            "SELECT doc_id, CASE WHEN coalesce(text, '') = '' THEN NULL ELSE content_hash END"
+            " FROM documents WHERE list_contains(?, doc_id)",
+            [sorted(set(ids))],
         ).fetchall()
     )
-    fills: dict[str, DocumentRow] = {}
-    for doc_id, row in with_text.items():
-        if stored.get(doc_id):
-            fills[doc_id] = row
-        elif doc_id not in stored and stored.get(bare[doc_id]):
-            fills.setdefault(bare[doc_id], replace(row, doc_id=bare[doc_id]))
+    moved: dict[str, str] = {}
+    for doc_id, (bare_id, row_hash) in bare.items():
+        if doc_id not in stored and bare_id in stored and stored[bare_id] in (None, row_hash):
+            moved[doc_id] = bare_id
+    rows = [replace(r, doc_id=moved[r.doc_id]) if r.doc_id in moved else r for r in rows]
+    fills = {r.doc_id: r for r in rows if r.text and r.doc_id in stored and stored[r.doc_id] is None}  # fmt: skip
     if not fills:
         return rows, 0
     table = pa.table({"doc_id": list(fills), "text": [r.text for r in fills.values()],
@@ -406,10 +404,13 @@ def fill_empty_texts(con: duckdb.DuckDBPyConnection, rows: list[DocumentRow]) ->
         ).fetchall()[0][0]
     finally:
         con.unregister("filled_texts")
-    moved = {row.doc_id: doc_id for doc_id, row in fills.items()}
-    return [replace(r, doc_id=moved[r.doc_id]) if r.doc_id in moved else r for r in rows], int(
-        filled
-    )
+    return rows, int(filled)
+
+
+def _bare_id(row: DocumentRow) -> str:
+    """The id a URL-less row would have had without its text."""
+    chash = content_hash(row.title, None)
+    return make_doc_id(canonical=None, fullname=None, outlet=row.outlet, chash=chash)
 
 
 def import_file(

@@ -22,7 +22,7 @@ from flows.app import (
 from pipeline import importer, reddit_dump
 from pipeline.config import Settings, load_settings, write_study_template
 from pipeline.errors import StoreError, UsageError
-from pipeline.sources import SourceFile, inspect_source
+from pipeline.sources import SourceFile, check_file, inspect_source
 from pipeline.store import QueryStopped, check_single_statement, record_run, stoppable_query
 
 
@@ -113,6 +113,7 @@ def import_(
         raise UsageError("name the file to import, e.g. framewatch import articles.jsonl")
     overrides = importer.parse_mapping(map_)
     mapping = importer.resolve_mapping(preset, overrides)
+    check_file(file)
     fmt = importer.detect_format(file, format_)
     # Everything that can be refused is refused before the database is opened.
     source = inspect_source(file, fmt, encoding=encoding, delimiter=delimiter)
