@@ -268,10 +268,10 @@ def train(
     """
     settings = study_settings(study)
     book = _codebook(codebook, settings)
-    labelled = read_labels(labels, book.frame_ids)
-    check_trainable(labelled, labels)
     weights, info = classifier_paths(classifier_folder(settings), book.id, book.version)
     check_classifier_targets(study_places(settings), weights, info)
+    labelled = read_labels(labels, book.frame_ids)
+    check_trainable(labelled, labels)
     for concern in _training_concerns(labelled, book, labels, info):
         if not force:
             raise UsageError(f"{concern}; or pass --force to train anyway")
