@@ -29,6 +29,7 @@ def test_embed_gives_unit_vectors_that_reflect_meaning(embedder: Embedder) -> No
     assert similar > 0.5 > unrelated
     assert embedder.embed([]).shape == (0, 384)
     assert embedder.model_id == "all-MiniLM-L6-v2@torch"
+    assert embedder.description == 'all-MiniLM-L6-v2@torch (backend = "torch")'
 
 
 def test_unknown_model_fails_with_the_fix() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,7 @@ from models.onnx_export import (
     VECTORS_VERSION,
     OnnxEncoder,
     OpenVinoEncoder,
+    Variant,
     auto_preference,
     auto_reason,
     calibration_texts,
@@ -292,3 +294,33 @@ def test_auto_takes_the_next_variant_by_rule_when_the_first_disagrees_with_torch
     assert pick_variant(variants, "auto").backend == "onnx"  # type: ignore[union-attr]
     assert pick_variant(variants, "auto", ("onnx-int8",)) is None  # torch, then
     assert auto_reason() == "auto: no native bfloat16 on this CPU"
+
+
+def test_studies_exporting_at_once_take_turns_and_share_one_export(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three studies start on an empty machine cache together: one exports, the others wait for
+    its lock and read what it wrote."""
+    monkeypatch.setattr(onnx_export, "openvino_precision", lambda: "f32")
+    exports: list[str] = []
+
+    def export(name: str, cache_dir: Path) -> list[Variant]:
+        exports.append(threading.current_thread().name)
+        time.sleep(0.2)  # widens the window in which the others would export too
+        folder = export_folder(cache_dir, name)
+        _fake_export(folder, {"onnx": 1.0, "onnx-int8": 1.0, "openvino-bf16": 1.0})
+        return load_variants(folder)
+
+    monkeypatch.setattr(onnx_export, "export_variants", export)
+    chosen: list[str] = []
+
+    def study() -> None:
+        variant = choose_variant("all-MiniLM-L6-v2", tmp_path, "auto")
+        chosen.append(variant.backend if variant else "torch")
+
+    threads = [threading.Thread(target=study) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(exports) == 1 and chosen == ["onnx-int8"] * 3
