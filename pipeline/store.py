@@ -505,6 +505,9 @@ def _finish_run(con: duckdb.DuckDBPyConnection, run: Run, status: str, message: 
     )
 
 
+CTRL_C_MESSAGE = "the query was stopped by Ctrl-C before it finished; nothing was changed"
+
+
 class QueryStopped(FramewatchError):
     """A ``framewatch sql`` query was stopped by Ctrl-C or its time limit (exit status 1)."""
 
@@ -577,7 +580,7 @@ def _stopped(why: str, timeout: float) -> QueryStopped:
             f"the query ran longer than {timeout:g} s and was stopped; narrow it (WHERE, LIMIT) "
             "or allow more time with --timeout SECONDS"
         )
-    return QueryStopped("the query was stopped by Ctrl-C before it finished; nothing was changed")
+    return QueryStopped(CTRL_C_MESSAGE)
 
 
 @contextmanager

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -23,7 +23,13 @@ from pipeline import importer, reddit_dump
 from pipeline.config import Settings, load_settings, write_study_template
 from pipeline.errors import StoreError, UsageError
 from pipeline.sources import SourceFile, check_file, inspect_source
-from pipeline.store import QueryStopped, check_single_statement, record_run, stoppable_query
+from pipeline.store import (
+    CTRL_C_MESSAGE,
+    QueryStopped,
+    check_single_statement,
+    record_run,
+    stoppable_query,
+)
 
 
 @app.command()
@@ -220,6 +226,17 @@ def sql(
     """
     settings = study_settings(study)
     check_single_statement(query)
+    try:
+        columns, rows = run_query(settings, query, files=files, wait=wait, timeout=timeout)
+    except KeyboardInterrupt:  # Ctrl-C while waiting for the database: the same one line
+        raise QueryStopped(CTRL_C_MESSAGE) from None
+    output.print_rows(console, columns, rows, format_)
+
+
+def run_query(
+    settings: Settings, query: str, *, files: bool, wait: float, timeout: float
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Run one query on a read-only connection that Ctrl-C or ``timeout`` stops; columns, rows."""
     con = read_database(settings, wait)
     try:
         if not files:
@@ -229,8 +246,7 @@ def sql(
         try:
             with stoppable_query(con, timeout):
                 cursor = con.execute(query)
-                columns = [d[0] for d in cursor.description or []]
-                rows = cursor.fetchall()
+                return [d[0] for d in cursor.description or []], cursor.fetchall()
         except QueryStopped:
             raise
         except Exception as exc:  # duckdb raises many unrelated error types for bad SQL
@@ -240,7 +256,6 @@ def sql(
             ) from None
     finally:
         con.close()
-    output.print_rows(console, columns, rows, format_)
 
 
 @app.command()
