@@ -181,7 +181,7 @@ def test_parse_sitemap_refuses_a_bomb_past_the_protocol_limit() -> None:
     ],
 )  # fmt: skip
 def test_failures_get_documented_reasons(exc: Exception, expected: tuple[str, str]) -> None:
-    assert failure_reason(Failure(exc)) == expected
+    assert failure_reason(Failure(exc)) == expected  # type: ignore[no-untyped-call]
 
 
 def test_every_reason_the_crawlers_count_is_documented() -> None:
