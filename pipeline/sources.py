@@ -120,11 +120,16 @@ def inspect_source(
     enc, enc_found = _encoding_of(path, head, encoding)
     source = SourceFile(path, fmt, compression, enc, enc_found)
     try:
-        with _open_text(source) as (text, _):
+        with _open_text(source) as (text, reader):
             lines = bounded_lines(text)
-            if fmt == "csv":
-                return _inspect_csv(source, lines, delimiter)
-            return _inspect_jsonl(source, lines)
+            try:
+                if fmt == "csv":
+                    return _inspect_csv(source, lines, delimiter)
+                return _inspect_jsonl(source, lines)
+            except InputFileError:
+                if reader is not None and reader.cut:  # the cut, not what is left, is the news
+                    raise InputFileError(f"{path.name}: {reader.cut}; no whole row comes before it") from None  # fmt: skip
+                raise
     except UnicodeDecodeError as exc:
         raise InputFileError(
             f"{path.name}: is not {enc_found.split(' ')[0]} text ({exc.reason}); give its encoding with --encoding"
