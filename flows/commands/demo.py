@@ -31,9 +31,10 @@ def demo(
     [bold]Example:[/bold] framewatch demo --dir /tmp/fw-demo
     """
     from flows.demo.server import serve_demo
-    from flows.demo.study import write_demo_study
+    from flows.demo.study import check_demo_folder, write_demo_study
     from flows.weekly import weekly_flow
 
+    check_demo_folder(folder)  # before the world is built: it checks again when it writes
     with serve_demo() as server:
         study_file = write_demo_study(folder, server.world.base_url).resolve()
         console.print(f"Demo world served on {server.world.base_url}; study: {study_file}")

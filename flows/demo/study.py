@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from flows.demo import vocabulary as vocab
+from pipeline.outputs import OutputError, write_text
 
 
 def demo_study_toml(base_url: str) -> str:
@@ -52,9 +54,39 @@ timezone = "UTC"
 """
 
 
-def write_demo_study(folder: Path, base_url: str) -> Path:
-    """Write (or rewrite) the demo study file in ``folder``."""
-    folder.mkdir(parents=True, exist_ok=True)
+DEMO_MARKER = "# The framewatch demo study:"
+
+
+def check_demo_folder(folder: Path) -> Path:
+    """The demo's study file in ``folder``, which may be written: none yet, or an earlier demo's.
+
+    Raises:
+        OutputError: When ``folder`` is a file, or its ``study.toml`` is a link, a folder or a
+            study file that ``framewatch demo`` did not write (a researcher's own study).
+    """
+    for place in (folder, *folder.parents):
+        if os.path.lexists(place):
+            if not place.is_dir():
+                raise OutputError(f"{place} is a file, not a folder; give --dir a new folder")
+            break
     target = folder / "study.toml"
-    target.write_text(demo_study_toml(base_url), encoding="utf-8")
+    if target.is_symlink() or target.is_dir():
+        raise OutputError(f"{target} is a link or a folder; give --dir a new folder")
+    if target.exists():
+        with target.open("rb") as handle:
+            head = handle.read(len(DEMO_MARKER.encode()))
+        if head != DEMO_MARKER.encode():
+            raise OutputError(
+                f"{target} is a study that `framewatch demo` did not write; give --dir a new folder"
+            )
     return target
+
+
+def write_demo_study(folder: Path, base_url: str) -> Path:
+    """Write (or rewrite) the demo study file in ``folder``.
+
+    Raises:
+        OutputError: When ``folder`` holds a study the demo did not write (see
+            :func:`check_demo_folder`).
+    """
+    return write_text(check_demo_folder(folder), demo_study_toml(base_url))

@@ -239,3 +239,24 @@ def test_allow_outside_names_the_place_on_every_run(hostile_study: Path) -> None
             "Note: study.data_dir is outside the study folder: "
             f"{(hostile_study.parent / 'shared-data').resolve()}"
         ]
+
+
+DEMO_CASES = [
+    # (--dir, setup, what the refusal mentions)
+    (".", _nothing, "did not write"),
+    ("corpus.csv", _nothing, "is a file, not a folder"),
+    ("other", _folder("other/study.toml"), "link or a folder"),
+]
+
+
+@pytest.mark.parametrize(
+    ("folder", "setup", "mentions"), DEMO_CASES, ids=["researchers-study", "file", "folder"]
+)
+def test_demo_never_writes_over_a_study_it_did_not_write(
+    hostile_study: Path, folder: str, setup: Setup, mentions: str
+) -> None:
+    setup(hostile_study)
+    before = snapshot(hostile_study)
+    outcome = run_framewatch(["demo", "--dir", folder], hostile_study)
+    assert_refused(outcome, mentions=mentions)
+    assert snapshot(hostile_study) == before
