@@ -115,3 +115,23 @@ def test_only_text_columns_are_neutralised() -> None:
         "s": ["'-5", None],
         "b": ["'=1", "a"],
     }
+
+
+def test_a_saved_classifier_may_be_replaced_by_the_next_training(settings: Settings) -> None:
+    import numpy as np
+
+    from models.classifier import classifier_paths, save_classifier, train_classifier
+    from pipeline.outputs import check_classifier_targets
+
+    rng = np.random.default_rng(0)
+    vectors = np.vstack([rng.normal(0, 0.1, (20, 4)) + 1, rng.normal(0, 0.1, (20, 4)) - 1])
+    labels = [{"a"}] * 20 + [{"b"}] * 20
+    model = train_classifier(
+        vectors, labels, ["a", "b"], single_label=True, codebook_ref="x", embedding_model="m"
+    )
+    weights, info = classifier_paths(settings.data_path / "codebooks", "tiny", "1")
+    save_classifier(model, weights, info)
+    check_classifier_targets(study_places(settings), weights, info)  # ours: no refusal
+    info.write_text('{"mine": true}')
+    with pytest.raises(OutputError, match="not a framewatch classifier"):
+        check_classifier_targets(study_places(settings), weights, info)
