@@ -138,16 +138,12 @@ def _pattern_problems(patterns: list[_Pattern]) -> list[Problem]:
     problems: list[Problem] = []
     regexes: list[tuple[_Pattern, str]] = []
     for pattern in patterns:
-        message = _matcher_refusal(pattern.tokens)
+        found = [static_regex_problem(regex) for regex in _regexes(pattern.tokens)]
+        message = next((m for m in found if m), "") or _matcher_refusal(pattern.tokens)
         if message:
             problems.append(Problem(pattern.line, pattern.where, message))
-            continue
-        for regex in _regexes(pattern.tokens):
-            message = static_regex_problem(regex)
-            if message:
-                problems.append(Problem(pattern.line, pattern.where, message))
-            else:
-                regexes.append((pattern, regex))
+        else:
+            regexes += [(pattern, regex) for regex in _regexes(pattern.tokens)]
     slow = slow_regexes([regex for _, regex in regexes], REGEX_SECONDS)
     for pattern, regex in regexes:
         if regex in slow:
