@@ -69,6 +69,13 @@ class SourceFile:
         return ", ".join(parts)
 
 
+def _blank(text: str | bytes) -> bool:
+    """Whether a line holds only ASCII whitespace (what a blank line is, in every format)."""
+    if isinstance(text, bytes):
+        return not text.strip(b" \t\n\r\x0b\x0c")
+    return not text.strip(" \t\n\r\x0b\x0c")
+
+
 def check_file(path: Path) -> None:
     """Refuse a path that is not a regular file, saying what it is.
 
@@ -117,7 +124,7 @@ def inspect_source(
         except LookupError:
             raise UsageError(f'--encoding: unknown encoding "{encoding}"; e.g. utf-8, cp1252, utf-16') from None  # fmt: skip
     head, compression = _head(path)
-    enc, enc_found = _encoding_of(path, head, encoding)
+    enc, enc_found = _encoding_of(path, head, encoding, fmt)
     source = SourceFile(path, fmt, compression, enc, enc_found)
     try:
         with _open_text(source) as (text, reader):
@@ -149,19 +156,20 @@ def _head(path: Path) -> tuple[bytes, str | None]:
     return head, reader.codec if reader else None
 
 
-def _encoding_of(path: Path, head: bytes, given: str | None) -> tuple[str, str]:
-    if not head.strip():
+def _encoding_of(path: Path, head: bytes, given: str | None, fmt: str) -> tuple[str, str]:
+    if _blank(head):
         raise InputFileError(f"{path.name}: is empty; nothing to import")
     if given:
         return given, f"{given} (--encoding)"
     for bom, codec, name in _BOMS:
         if head.startswith(bom):
             return codec, f"{name} (byte-order mark)"
-    if b"\x00" in head:
-        even, odd = head[0::2].count(0), head[1::2].count(0)
-        if max(even, odd) > len(head) // 4 and min(even, odd) == 0:
-            codec = "utf-16-le" if odd else "utf-16-be"
-            return codec, f"{codec.upper()} (no byte-order mark; NUL bytes between the characters)"
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    if len(head) >= 8 and min(even, odd) == 0 and max(even, odd) >= 0.3 * (len(head) // 2):
+        codec = "utf-16-le" if odd else "utf-16-be"
+        return codec, f"{codec.upper()} (no byte-order mark; NUL bytes between the characters)"
+    if b"\x00" in head and fmt == "csv":
+        # A JSON Lines file keeps its other rows: a raw NUL is not JSON, so that row is skipped.
         raise InputFileError(
             f"{path.name}: holds binary data (NUL bytes), not text; is it the right file?"
         )
@@ -199,7 +207,7 @@ def _refuse_line(source: SourceFile, line: Line, what: str) -> InputFileError:
 
 
 def _inspect_csv(source: SourceFile, lines: Iterator[Line], delimiter: str | None) -> SourceFile:
-    first = next((line for line in lines if line.text.strip() or line.too_long), None)
+    first = next((line for line in lines if not _blank(line.text) or line.too_long), None)
     if first is None:
         raise InputFileError(f"{source.path.name}: is empty; nothing to import")
     if first.too_long or _UNDECODABLE.search(first.text):
@@ -218,7 +226,7 @@ def _inspect_csv(source: SourceFile, lines: Iterator[Line], delimiter: str | Non
                 f"{seen[name]} and {index}); rename one so that no value is lost"
             )
         seen[name] = index
-    if not any(line.text.strip() or line.too_long for line in lines):
+    if not any(not _blank(line.text) or line.too_long for line in lines):
         raise InputFileError(f"{source.path.name}: has a header but no rows; nothing to import")
     return replace(source, delimiter=delimiter, delimiter_found=found, columns=tuple(header))
 
@@ -237,7 +245,7 @@ def _inspect_jsonl(source: SourceFile, lines: Iterator[Line]) -> SourceFile:
     for line in lines:
         if records >= _PEEK_ROWS or line.number > 10 * _PEEK_ROWS:
             break
-        if not line.text.strip() and not line.too_long:
+        if _blank(line.text) and not line.too_long:
             continue
         if line.too_long or _UNDECODABLE.search(line.text):
             first_problem = first_problem or line
@@ -349,7 +357,7 @@ class RowReader:
 
     def _jsonl(self, lines: Iterator[Line]) -> Iterator[tuple[int, Record]]:
         for line in lines:
-            if not line.text.strip() and not line.too_long:
+            if _blank(line.text) and not line.too_long:
                 continue
             yield line.number, self._bad_line(line) or _json_record(line.text)
 
