@@ -300,18 +300,18 @@ def _training_concerns(
 ) -> list[str]:
     """Why the classifier to train may do worse than the detector it replaces."""
     concerns = []
+    stored = _stored_texts(info)
+    if stored is not None and stored > len(labelled.texts):
+        concerns.append(
+            f"the stored classifier for {book.ref} was trained on {stored:,} texts, this set has "
+            f"{len(labelled.texts):,}; train on a set at least as large"
+        )
     short = frames_short_of_examples(labelled, book.frame_ids)
     if short:
         listed = ", ".join(f"{frame} {n}" for frame, n in short.items())
         concerns.append(
             f"{labels}: too few texts per frame to beat the untrained detector ({listed}); "
             f"label at least {MIN_FRAME_EXAMPLES} texts of every frame"
-        )
-    stored = _stored_texts(info)
-    if stored is not None and stored > len(labelled.texts):
-        concerns.append(
-            f"the stored classifier for {book.ref} was trained on {stored:,} texts, this set has "
-            f"{len(labelled.texts):,}; train on a set at least as large"
         )
     return concerns
 

@@ -11,6 +11,7 @@ import typer
 from typer.testing import CliRunner
 
 from flows.cli import app
+from models.codebook import load_codebook
 from pipeline.config import load_settings
 from pipeline.embed import make_embedder, model_id_for
 from pipeline.frames import load_detector
@@ -47,7 +48,8 @@ def test_every_frames_command_has_help_with_an_example(name: str) -> None:
 def test_check_summarises_a_good_codebook() -> None:
     result = runner.invoke(app, ["frames", "check", "ai_distillation"])
     assert result.exit_code == 0
-    assert "codebook.ai_distillation.v1: 6 frames, OK" in result.output
+    version = load_codebook("ai_distillation").version
+    assert f"codebook.ai_distillation.v{version}: 6 frames, OK" in result.output
     assert "narrative_control" in result.output
 
 
@@ -107,10 +109,12 @@ def test_classify_prints_one_json_line_per_input_line(study: Path) -> None:
 @pytest.mark.slow
 def test_train_stores_a_classifier_that_classify_and_evaluate_use(study: Path) -> None:
     (study / "labels.csv").write_text(LABELS, encoding="utf-8")
-    result = runner.invoke(app, ["frames", "train", "--labels", "labels.csv"])
+    result = runner.invoke(app, ["frames", "train", "--labels", "labels.csv", "--force"])
     assert result.exit_code == 0, result.output
     assert "single-label classifier on 8 texts" in result.output
-    assert (study / "data" / "codebooks" / "ai_distillation.v1.classifier.npz").is_file()
+    assert "Warning: labels.csv: too few texts per frame" in result.stderr
+    stem = f"ai_distillation.v{load_codebook('ai_distillation').version}.classifier"
+    assert (study / "data" / "codebooks" / f"{stem}.npz").is_file()
     # trained on the vectors the analysis makes, so the framing stage takes it
     settings = load_settings(study / "study.toml")
     detector = load_detector(settings, embedder=make_embedder(settings))
@@ -125,11 +129,21 @@ def test_train_stores_a_classifier_that_classify_and_evaluate_use(study: Path) -
     result = runner.invoke(app, ["frames", "evaluate", "--labels", "labels.csv", "--cv", "2"])
     assert result.exit_code == 0, result.output
     assert "accuracy" in result.output
-    info = study / "data" / "codebooks" / "ai_distillation.v1.classifier.json"
+    info = study / "data" / "codebooks" / f"{stem}.json"
     assert json.loads(info.read_text(encoding="utf-8"))["features"] == ["embedding", "word", "char"]
-    result = runner.invoke(app, ["frames", "train", "--labels", "labels.csv", "--embeddings-only"])
+    result = runner.invoke(
+        app, ["frames", "train", "--labels", "labels.csv", "--embeddings-only", "--force"]
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(info.read_text(encoding="utf-8"))["features"] == ["embedding"]
+    # a smaller set does not replace the stored classifier without --force
+    rows = LABELS.splitlines(keepends=True)
+    (study / "fewer.csv").write_text("".join(rows[:4] + rows[5:8]), encoding="utf-8")
+    stored = info.read_bytes()
+    result = runner.invoke(app, ["frames", "train", "--labels", "fewer.csv"])
+    assert result.exit_code == 2
+    assert "was trained on 8 texts, this set has 6" in result.stderr
+    assert info.read_bytes() == stored
 
 
 @pytest.mark.parametrize(
@@ -158,3 +172,73 @@ def test_evaluate_rejects_both_cv_and_train(study: Path) -> None:
 def test_evaluate_rejects_embeddings_only_without_training(study: Path) -> None:
     result = runner.invoke(app, ["frames", "evaluate", "--labels", "x.csv", "--embeddings-only"])
     assert result.exit_code == 2 and "add --cv K or --train FILE" in result.output
+
+
+def test_check_passes_a_sound_token_pattern(tmp_path: Path) -> None:
+    path = tmp_path / "book.yaml"
+    path.write_text(
+        tiny_codebook(
+            '    patterns: [[{LOWER: {REGEX: "^steal(s|ing)?$"}}, {POS: NOUN, OP: "?"}]]'
+        ),
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["frames", "check", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "codebook.tiny.v1: 2 frames, OK" in result.output
+
+
+def tiny_codebook(extra: str = "", cues: str = "[steal]") -> str:
+    return (
+        'id: tiny\nversion: "1"\nframes:\n'
+        "  - id: theft\n    label: Theft\n    definition: Taking.\n"
+        f"    cues: {cues}\n    prototypes: [They stole it., A rival copied it., Piracy.]\n{extra}\n"
+        "  - id: praise\n    label: Praise\n    definition: Admiring.\n"
+        "    prototypes: [A clever design., New methods., An excellent team.]\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("extra", "cues", "message"),
+    [
+        (
+            "    patterns: [[{LEMMA: steal, FOO: 1}]]",
+            "[steal]",
+            "book.yaml:9: frames[0].patterns[0]",
+        ),
+        ('    patterns: [[{TEXT: {REGEX: "(a+)+$"}}]]', "[steal]", "repeats an unbounded repeat"),
+        ("", '[steal, " "]', "book.yaml:7: frames[0].cues[1]: blank text"),
+    ],
+    ids=["unknown key", "nested repeat", "blank cue"],
+)
+def test_check_refuses_what_classify_would_crash_or_hang_on(
+    tmp_path: Path, extra: str, cues: str, message: str
+) -> None:
+    path = tmp_path / "book.yaml"
+    path.write_text(tiny_codebook(extra, cues), encoding="utf-8")
+    result = runner.invoke(app, ["frames", "check", str(path)])
+    assert result.exit_code == 1
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_train_refuses_too_few_texts_per_frame_before_embedding(study: Path) -> None:
+    (study / "labels.csv").write_text(LABELS, encoding="utf-8")
+    result = runner.invoke(app, ["frames", "train", "--labels", "labels.csv"])
+    assert result.exit_code == 2
+    assert "theft 4, innovation 4, security 0" in result.stderr
+    assert "label at least 20 texts of every frame" in result.stderr
+    assert "--force" in result.stderr
+    assert not (study / "data" / "codebooks").exists()
+
+
+@pytest.mark.slow
+def test_classify_skips_bad_lines_and_goes_on(study: Path) -> None:
+    data = b"They stole the model.\n" + b"x" * 20_000 + b"\nCaf\xe9\n\nThis is not theft.\n"
+    result = runner.invoke(app, ["frames", "classify", "-"], input=data)
+    assert result.exit_code == 0, result.output
+    lines = json_lines(result.stdout)
+    assert [line["line"] for line in lines] == [1, 5]
+    assert lines[0]["top"] == "theft"
+    assert lines[1]["rebutted"] == ["theft"]
+    assert "stdin:2: skipped, over 10,000 characters" in result.stderr
+    assert "stdin:3: skipped, not UTF-8 (byte 0xe9)" in result.stderr
