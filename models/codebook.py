@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from models.subject import Subject
 from pipeline.errors import ModelError
 
 CODEBOOK_DIR = Path(__file__).parent / "codebooks"
@@ -68,6 +69,15 @@ class Frame(BaseModel):
     actors: tuple[str, ...] = ()
 
 
+class Example(BaseModel):
+    """A labelled training sentence written for the codebook: its frames (none = empty)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    labels: tuple[str, ...]
+    text: str
+
+
 class Codebook(BaseModel):
     """A versioned set of frames.
 
@@ -77,7 +87,12 @@ class Codebook(BaseModel):
         rejections: Phrases that rebut whatever frame a sentence's cues name ("misunderstands").
         background: Frame-free sentences on the same subject, used to calibrate the detector.
         actors: Canonical actor name → the names that refer to it in text.
-        cue_weight: Log-odds added to a frame's score when one of its cues matches.
+        cue_weight: Log-odds added to a frame's score when one of its cues matches (trained
+            classifiers only: the codebook's own detector learns each cue's weight).
+        subject: What the story is about; text off the subject is never framed. None frames
+            everything (a generic codebook).
+        examples: Labelled sentences written for the codebook (a TSV file named in the YAML),
+            which the detector learns from beside the prototypes and background sentences.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -90,6 +105,8 @@ class Codebook(BaseModel):
     rejections: tuple[str, ...] = ()
     actors: dict[str, tuple[str, ...]] = {}
     cue_weight: float = 1.0
+    subject: Subject | None = None
+    examples: tuple[Example, ...] = ()
     source: str = ""
 
     @property
@@ -162,11 +179,58 @@ def load_codebook(ref: str, root: Path | None = None) -> Codebook:
         ) from exc
     if not isinstance(raw, _Lined):
         raise CodebookError(f"{path}:1: a codebook is a mapping with id, version and frames")
+    if isinstance(raw.get("examples"), str):
+        raw["examples"] = read_examples(path.parent / raw["examples"], path, raw)
     problems = _schema_problems(raw) or _semantic_problems(raw) or codebook_problems(raw)
     if problems:
         lines = [f"{path}:{p.line}: {p.where}: {p.message}" for p in problems[:5]]
         raise CodebookError("; ".join(lines))
     return Codebook.model_validate({**raw, "source": str(path)})
+
+
+MAX_EXAMPLES_BYTES = 20_000_000
+
+
+def read_examples(file: Path, codebook_path: Path, raw: _Lined) -> list[dict[str, Any]]:
+    """Read a codebook's examples file: ``labels<TAB>sentence`` rows under a header.
+
+    Labels are frame ids joined by ``;``, or ``none``.
+
+    Raises:
+        CodebookError: When the file is missing, too large, not UTF-8, or a row is malformed or
+            names a frame the codebook lacks (with its line).
+    """
+    where = f"{codebook_path}:{raw.key_lines.get('examples', raw.line)}: examples"
+    try:
+        if file.stat().st_size > MAX_EXAMPLES_BYTES:
+            raise CodebookError(f"{where}: {file} is over 20 MB; keep examples to sentences")
+        lines = file.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError as exc:
+        raise CodebookError(f"{where}: {file} does not exist; write it or remove the key") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CodebookError(f"{where}: cannot read {file} as UTF-8 text ({exc})") from exc
+    frames = raw.get("frames")
+    known = (
+        {str(f.get("id")) for f in frames if isinstance(f, dict)}
+        if isinstance(frames, list)
+        else set()
+    )
+    examples = []
+    for number, line in enumerate(lines[1:], start=2):
+        if not line.strip():
+            continue
+        labels, tab, text = line.partition("\t")
+        ids = [] if labels.strip() in {"", "none"} else [x.strip() for x in labels.split(";")]
+        unknown = sorted(set(ids) - known)
+        if not tab or not text.strip() or unknown:
+            problem = (
+                f"frame {unknown[0]} is not in the codebook"
+                if unknown
+                else ("write labels<TAB>sentence")
+            )
+            raise CodebookError(f"{file}:{number}: {problem}")
+        examples.append({"labels": tuple(ids), "text": text.strip()})
+    return examples
 
 
 def _schema_problems(raw: _Lined) -> list[_Problem]:

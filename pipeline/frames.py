@@ -42,6 +42,8 @@ class FramingCounts:
     documents: int = 0
     sentences: int = 0
     embedded: int = 0
+    off_subject_documents: int = 0
+    off_subject_sentences: int = 0
     screened_out: int = 0
     mentions: int = 0
     rebuttals: int = 0
@@ -77,7 +79,13 @@ def load_detector(
             f"the classifier for {codebook.ref} was trained on {classifier.embedding_model}, but the "
             f"study embeds with {embedder.model_id}; run `framewatch frames train` again"
         )
-    return build_detector(codebook, embedder, nlp or load_spacy(settings.models.spacy), classifier)
+    return build_detector(
+        codebook,
+        embedder,
+        nlp or load_spacy(settings.models.spacy),
+        classifier,
+        cache=embed.detector_cache(settings),
+    )
 
 
 def prepare_screen(
@@ -264,9 +272,11 @@ def pending_documents(con: duckdb.DuckDBPyConnection, detector: FrameDetector) -
         LEFT JOIN framed_documents f
           ON f.doc_id = c.doc_id AND f.codebook = ? AND f.codebook_version = ?
         WHERE f.doc_id IS NULL OR f.model <> ? OR f.sentences <> c.n
+           OR NOT EXISTS (SELECT 1 FROM subject_documents s WHERE s.doc_id = c.doc_id
+                          AND s.codebook = ? AND s.codebook_version = ?)
         ORDER BY c.doc_id
         """,
-        [book.id, book.version, detector.model_id],
+        [book.id, book.version, detector.model_id, book.id, book.version],
     ).fetchall()
     return [row[0] for row in rows]
 
@@ -295,6 +305,8 @@ class _Batch:
     texts: list[str]
     rows: list[int]
     screened_out: int
+    subject: pd.DataFrame
+    on_subject: pd.DataFrame
     vectors: Pending | None = None
 
     @property
@@ -319,7 +331,16 @@ def _read_batch(
     """
     if detector.embedder is None:
         raise ModelError("the detector has no embedder to embed sentences that have no vector")
-    table = load_sentences(con, doc_ids, detector.embedding_model)
+    everything = load_sentences(con, doc_ids, detector.embedding_model)
+    subject = subject_decisions(con, detector, everything)
+    chosen = {
+        (doc_id, idx)
+        for doc_id, idxs in zip(subject["doc_id"], subject["sentence_idxs"], strict=True)
+        for idx in idxs
+    }
+    keys = zip(everything["doc_id"], everything["sentence_idx"], strict=True)
+    on = [key in chosen for key in keys]
+    table = everything[np.asarray(on, dtype=bool)].reset_index(drop=True)
     texts = table["text"].tolist()
     missing = table["vector"].isna().to_numpy() if len(table) else np.zeros(0, dtype=bool)
     borrowed = np.zeros(len(table), dtype=bool)
@@ -340,7 +361,9 @@ def _read_batch(
     rows_of = [first.setdefault(text, len(first)) for text in kept["text"][embed_now]]
     return _Batch(
         doc_ids=doc_ids,
-        table=table,
+        table=everything,
+        subject=subject,
+        on_subject=table,
         kept=kept,
         evidence=[e for e, k in zip(evidence, keep, strict=True) if k],
         embed_now=embed_now,
@@ -376,7 +399,7 @@ def _write_batch(
         for text, speaker in zip(kept["text"], kept["speaker"], strict=True)
     ]
     mentions, rebuttals = framing_rows(kept.assign(target=targets), scores, detector)
-    shares = document_shares(mentions, batch.table, detector.codebook)
+    shares = document_shares(mentions, batch.on_subject, detector.codebook)
     new = batch.embed_now
     con.execute("BEGIN TRANSACTION")
     try:
@@ -384,12 +407,15 @@ def _write_batch(
         _replace_rows(
             con, detector, batch.doc_ids, mentions, rebuttals, shares, batch.table, run_id
         )
+        _insert(con, "subject_documents", batch.subject.assign(decided_at=utcnow()))
         con.execute("COMMIT")
     except duckdb.Error:
         con.execute("ROLLBACK")
         raise
     counts.documents += len(batch.doc_ids)
     counts.sentences += len(batch.table)
+    counts.off_subject_documents += int((~batch.subject["on_subject"]).sum())
+    counts.off_subject_sentences += len(batch.table) - len(batch.on_subject)
     counts.embedded += len(batch.texts)
     counts.screened_out += batch.screened_out
     counts.mentions += len(mentions)
@@ -512,17 +538,20 @@ def _replace_rows(
     book = detector.codebook
     key = [list(doc_ids), book.id, book.version]
     where = "doc_id IN (SELECT unnest(?::VARCHAR[])) AND codebook = ? AND codebook_version = ?"
-    for name in ("frame_mentions", "frame_rebuttals", "doc_frames", "framed_documents"):
+    for name in (
+        "frame_mentions",
+        "frame_rebuttals",
+        "doc_frames",
+        "framed_documents",
+        "subject_documents",
+    ):
         con.execute(f"DELETE FROM {name} WHERE {where}", key)
     for name, rows in (
         ("frame_mentions", mentions),
         ("frame_rebuttals", rebuttals),
         ("doc_frames", shares),
     ):
-        if len(rows):
-            con.register("new_rows", rows)
-            con.execute(f"INSERT INTO {name} ({', '.join(rows.columns)}) SELECT * FROM new_rows")
-            con.unregister("new_rows")
+        _insert(con, name, rows)
     sentences = table.groupby("doc_id").size()
     done = [
         (
@@ -537,6 +566,91 @@ def _replace_rows(
         for doc_id in doc_ids
     ]
     con.executemany("INSERT INTO framed_documents VALUES (?, ?, ?, ?, ?, ?, ?)", done)
+
+
+def _insert(con: duckdb.DuckDBPyConnection, name: str, rows: pd.DataFrame) -> None:
+    """Insert a DataFrame's rows into a table by column name (nothing when it is empty)."""
+    if not len(rows):
+        return
+    con.register("new_rows", rows)
+    try:
+        con.execute(f"INSERT INTO {name} ({', '.join(rows.columns)}) SELECT * FROM new_rows")
+    finally:
+        con.unregister("new_rows")
+
+
+def subject_decisions(
+    con: duckdb.DuckDBPyConnection, detector: FrameDetector, sentences: pd.DataFrame
+) -> pd.DataFrame:
+    """The subject gate's decision on each document of a batch (rows of ``subject_documents``).
+
+    A Reddit post or comment whose thread's post is on the subject is on it too, whole.
+    """
+    gate, book = detector.gate, detector.codebook
+    doc_ids = list(dict.fromkeys(sentences["doc_id"]))
+    info = (
+        con.execute(
+            """
+        SELECT d.doc_id, d.title, d.kind, p.doc_id AS post_id, p.title AS post_title,
+               p.text AS post_text
+        FROM documents d
+        LEFT JOIN documents p ON p.doc_id = d.thread_id AND p.doc_id <> d.doc_id
+        WHERE d.doc_id IN (SELECT unnest(?::VARCHAR[]))
+        """,
+            [doc_ids],
+        )
+        .df()
+        .set_index("doc_id")
+        if gate.gated
+        else None
+    )
+    rows = []
+    for doc_id, group in sentences.groupby("doc_id", sort=False):
+        title, thread = None, False
+        if info is not None and doc_id in info.index:
+            record = info.loc[doc_id]
+            title = _text(record["title"])
+            if _text(record["post_id"]):
+                post = [_text(record["post_text"]) or ""]
+                thread = gate.decide(post, _text(record["post_title"])).on_subject
+        decision = gate.decide(group["text"].tolist(), title, thread_on_subject=thread)
+        idxs = group["sentence_idx"].to_numpy()
+        rows.append(
+            {
+                "doc_id": doc_id,
+                "codebook": book.id,
+                "codebook_version": book.version,
+                "on_subject": decision.on_subject,
+                "scope": decision.scope,
+                "anchors": decision.anchors,
+                "context": decision.context,
+                "sentences": len(group),
+                "on_subject_sentences": len(decision.sentences),
+                "score": decision.score,
+                "sentence_idxs": [int(idxs[i]) for i in decision.sentences],
+            }
+        )
+    return pd.DataFrame(rows, columns=SUBJECT_COLUMNS)
+
+
+SUBJECT_COLUMNS = [
+    "doc_id",
+    "codebook",
+    "codebook_version",
+    "on_subject",
+    "scope",
+    "anchors",
+    "context",
+    "sentences",
+    "on_subject_sentences",
+    "score",
+    "sentence_idxs",
+]
+
+
+def _text(value: Any) -> str | None:
+    """A column value as text, or None for NULL/NaN."""
+    return value if isinstance(value, str) else None
 
 
 ActorPatterns = tuple[tuple[str, re.Pattern[str]], ...]

@@ -35,13 +35,15 @@ def add_document(
     kind: str = "article",
     outlet: str = "ledger",
     author: str | None = None,
+    title: str | None = None,
+    thread_id: str | None = None,
 ) -> None:
     """Store a document and its sentences; a sentence may be ``(text, speaker, speaker_kind)``."""
     body = " ".join(s if isinstance(s, str) else s[0] for s in sentences)
     con.execute(
-        "INSERT INTO documents (doc_id, kind, outlet, text, author, content_hash, source) "
-        "VALUES (?, ?, ?, ?, ?, ?, 'test')",
-        [doc_id, kind, outlet, body, author, text_hash(body)],
+        "INSERT INTO documents (doc_id, kind, outlet, title, text, author, content_hash, source,"
+        " thread_id) VALUES (?, ?, ?, ?, ?, ?, ?, 'test', ?)",
+        [doc_id, kind, outlet, title, body, author, text_hash(body), thread_id],
     )
     offset = 0
     for index, sentence in enumerate(sentences):

@@ -200,6 +200,13 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
         " codebook, codebook_version, model) VALUES (?, ?, ?, 0.9, 'cue', NULL, ?, ?, ?, 'test')",
         [[d, s, f, k, CODEBOOK, VERSION] for d, s, f, k in MENTIONS],
     )
+    # The framing stage's subject gate found every document of this corpus on the subject.
+    con.execute(
+        "INSERT INTO subject_documents SELECT doc_id, ?, ?, true, 'whole', 1, true, count(*),"
+        " count(*), 1.0, list(sentence_idx ORDER BY sentence_idx), now() FROM sentences"
+        " GROUP BY doc_id",
+        [CODEBOOK, VERSION],
+    )
     con.executemany(
         "INSERT INTO links (link_id, doc_id, kind, target_url, target_outlet, target_doc_id, anchor_text) VALUES (?, ?, ?, ?, ?, ?, ?)",
         [
