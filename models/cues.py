@@ -6,8 +6,9 @@ stolen, stealing), and spaCy's PhraseMatcher finds the forms on lower-cased toke
 the tokenizer, not a tagger, so it runs at tokenizer speed on a large corpus. A codebook may add token
 patterns for spaCy's Matcher (those run through the full pipeline, so they may use POS and lemmas). A
 cue counts against its frame instead of for it when a negation stands just before it ("this is not
-theft"), when one of the frame's counter-cues matches ("calling it theft"), or when the sentence
-rejects what it names ("… misunderstands the technique").
+theft") or "so-called" dismisses it, when one of the frame's counter-cues matches ("hardly theft"), or
+when the sentence rejects what it names ("calling it theft misunderstands the technique"). A cue voiced
+by someone ("Anthropic called it theft") supports its frame: attribution is not rebuttal.
 """
 
 from __future__ import annotations
@@ -235,7 +236,11 @@ def phrase_patterns(phrase: str, nlp: Any) -> list[Any]:
 
 
 def _negated(doc: Any, start: int) -> bool:
-    """Whether a negation stands within a few tokens before ``start`` in the same clause."""
+    """Whether a negation stands within a few tokens before ``start`` in the same clause, or the
+    cue is dismissed as "so-called" ("the so-called theft")."""
+    before = doc[max(0, start - 3) : start].text.lower().replace(" ", "")
+    if "so-called" in before or before.endswith("socalled"):
+        return True
     for token in reversed(doc[max(0, start - NEGATION_WINDOW) : start]):
         if token.text in {",", ";", ":", "but"}:
             return False

@@ -100,7 +100,7 @@ def load_pipelines(
         aliases={alias: canon for alias, (canon, _) in aliases.items()},
         labels={alias: label or "ORG" for alias, (_, label) in aliases.items()},
         longest_alias=max((len(alias.split()) for alias in aliases), default=1),
-        version=f"{name}-{full.meta.get('version', '?')}+rules2+ner-{ner}",
+        version=f"{name}-{full.meta.get('version', '?')}+rules3+ner-{ner}",
         ner=ner,
     )
 

@@ -272,7 +272,7 @@ class AnalysisSection(BaseModel):
     max_doc_chars: int = Field(default=1_000_000, ge=1_000)
     lead_chars: int = Field(default=600, ge=100)
     sentence_embeddings: bool = False
-    screen: bool = True
+    screen: bool = False
     screen_min_sentences: int = Field(default=20_000, ge=0)
     topic_sample: int = Field(default=20_000, ge=100)
     min_topic_size: int = Field(default=10, ge=2)

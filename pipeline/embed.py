@@ -41,6 +41,11 @@ def model_cache(settings: Settings | None = None) -> Path:
     return Path(platformdirs.user_cache_dir("framewatch", appauthor=False)) / "models"
 
 
+def detector_cache(settings: Settings | None) -> Path:
+    """Where codebook detectors, once fitted, are kept: ``detectors/`` in the model cache."""
+    return model_cache(settings) / "detectors"
+
+
 def make_embedder(settings: Settings) -> Embedder:
     """The study's embedder with the backend of ``[analysis] backend``."""
     return Embedder(

@@ -89,5 +89,7 @@ def distillation_detector(frames_embedder: Any, frames_nlp: Any) -> Any:
     """The default detector of the ai_distillation codebook (prototypes and cues, untrained)."""
     from models.codebook import load_codebook
     from models.detector import build_detector
+    from pipeline.embed import detector_cache
 
-    return build_detector(load_codebook("ai_distillation"), frames_embedder, frames_nlp)
+    book = load_codebook("ai_distillation")
+    return build_detector(book, frames_embedder, frames_nlp, cache=detector_cache(None))

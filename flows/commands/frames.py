@@ -100,14 +100,23 @@ def _codebook(ref: str | None, settings: Settings | None) -> Codebook:
 
 def _embedder(settings: Settings | None) -> Any:
     """The study's embedder, with the backend its analysis uses (a classifier trained on other
-    vectors would be refused by the framing stage); the default model outside a study."""
+    vectors would be refused by the framing stage); a new study's outside a study."""
     if settings is not None:
         from pipeline.embed import make_embedder
 
         return make_embedder(settings)
-    from models.embedder import DEFAULT_MODEL, Embedder
+    from models.embedder import Embedder
+    from pipeline.config import AnalysisSection, ModelsSection
+    from pipeline.embed import model_cache
 
-    return Embedder(DEFAULT_MODEL)
+    # What a new study would embed with, so that a sentence gets the scores analyze gives it.
+    models, analysis = ModelsSection(), AnalysisSection()
+    return Embedder(
+        models.embedding,
+        backend=analysis.backend,
+        batch_size=analysis.batch_size,
+        cache_dir=model_cache(None),
+    )
 
 
 @frames_app.command()
@@ -143,7 +152,10 @@ def classify(
     """Code arbitrary text: one JSON line per input line with every frame's score.
 
     Each line holds the input line number, the text, the score of every frame, the frames
-    detected, the frames the text rebuts, and the top frame (or null). Blank lines are skipped; a
+    detected, the frames the text rebuts, the top frame (or null) and the model (as
+    frame_mentions.model records it: the same sentence, codebook version and model get the same
+    scores in analyze). Each line is taken to be on the codebook's subject: analyze decides that
+    per document (subject_documents), classify scores what it is given. Blank lines are skipped; a
     line over 10,000 characters or not in UTF-8 is skipped and reported on stderr. An empty input
     prints nothing and says so on stderr (exit status 0). Uses the study's trained classifier when
     it has one.
@@ -218,6 +230,8 @@ def _write_scores(detector: Any, batch: list[SentenceLine]) -> None:
                 f for f, hit in zip(scores.frame_ids, scores.rebutted[row], strict=True) if hit
             ],
             "top": scores.top(row),
+            # The detector and embedding variant, as frame_mentions.model records them.
+            "model": detector.model_id,
         }
         sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
 
@@ -238,11 +252,12 @@ def _open_binary(file: str) -> AbstractContextManager[BinaryIO]:
 def _detector(book: Codebook, settings: Settings | None) -> Any:
     from models.cues import load_spacy
     from models.detector import build_detector
+    from pipeline.embed import detector_cache
 
     embedder = _embedder(settings)
     if settings is not None:
         return load_detector(settings, codebook=book, embedder=embedder)
-    return build_detector(book, embedder, load_spacy())
+    return build_detector(book, embedder, load_spacy(), cache=detector_cache(None))
 
 
 @frames_app.command()

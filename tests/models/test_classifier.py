@@ -19,7 +19,7 @@ from models.classifier import (
     train_classifier,
 )
 from models.codebook import load_codebook
-from models.detector import FrameDetector, prototype_owners
+from models.detector import Calibration, FrameDetector
 from models.evaluation import macro_f1
 from pipeline.errors import ModelError
 
@@ -231,8 +231,9 @@ def test_the_detector_gives_its_classifier_the_sentences() -> None:
         embedding_model="m",
         texts=texts,
     )
-    prototypes = np.random.default_rng(4).normal(size=(len(prototype_owners(book)), 16))
-    detector = FrameDetector(book, prototypes, classifier=model, embedding_model="m")
+    n = len(book.frame_ids)
+    unused = Calibration(np.zeros((n + 1, 16 + n)), np.zeros(n + 1), np.full(n, 0.5))
+    detector = FrameDetector(book, unused, classifier=model, embedding_model="m")
     scores = detector.score(texts, vectors)
     assert np.allclose(scores.probs, model.predict_proba(vectors, texts), atol=1e-5)
     assert [scores.top(i) for i in range(3)] == [frames[0], frames[1], frames[2]]

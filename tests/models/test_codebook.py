@@ -43,7 +43,7 @@ def test_shipped_codebooks_load_with_the_agreed_frame_ids() -> None:
     assert {"ai_distillation", "policy_frames"} <= set(list_codebooks())
     distillation = load_codebook("ai_distillation")
     assert distillation.frame_ids == DISTILLATION_FRAMES
-    assert distillation.ref == "codebook.ai_distillation.v1"
+    assert distillation.ref == "codebook.ai_distillation.v2"
     policy = load_codebook("policy_frames")
     assert len(policy.frames) == 15
     assert policy.frame_ids[0] == "economic" and policy.frame_ids[-1] == "other"

@@ -28,7 +28,7 @@ def test_defaults_and_aliases(tmp_path: Path) -> None:
 def test_template_analysis_section_is_valid(tmp_path: Path) -> None:
     settings = load_settings(write_study_template(tmp_path, "t"))
     assert settings.analysis.backend == "auto" and not settings.analysis.sentence_embeddings
-    assert settings.analysis.screen and settings.analysis.ner == "speakers"
+    assert not settings.analysis.screen and settings.analysis.ner == "speakers"
 
 
 @pytest.mark.parametrize(
