@@ -56,6 +56,20 @@ def make_embedder(settings: Settings) -> Embedder:
     )
 
 
+def new_study_embedder() -> Embedder:
+    """What a new study embeds with (the default model and backend): used outside a study, so
+    that a sentence gets there the scores ``analyze`` would give it."""
+    from pipeline.config import AnalysisSection, ModelsSection
+
+    models, analysis = ModelsSection(), AnalysisSection()
+    return Embedder(
+        models.embedding,
+        backend=analysis.backend,
+        batch_size=analysis.batch_size,
+        cache_dir=model_cache(None),
+    )
+
+
 def embedding_text(title: str | None, text: str | None, lead_chars: int) -> str:
     """Title and lead of a document, cut at a word boundary after ``lead_chars`` characters."""
     lead = " ".join((text or "").split())

@@ -105,18 +105,9 @@ def _embedder(settings: Settings | None) -> Any:
         from pipeline.embed import make_embedder
 
         return make_embedder(settings)
-    from models.embedder import Embedder
-    from pipeline.config import AnalysisSection, ModelsSection
-    from pipeline.embed import model_cache
+    from pipeline.embed import new_study_embedder
 
-    # What a new study would embed with, so that a sentence gets the scores analyze gives it.
-    models, analysis = ModelsSection(), AnalysisSection()
-    return Embedder(
-        models.embedding,
-        backend=analysis.backend,
-        batch_size=analysis.batch_size,
-        cache_dir=model_cache(None),
-    )
+    return new_study_embedder()
 
 
 @frames_app.command()
