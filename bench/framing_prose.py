@@ -124,11 +124,9 @@ def gate_figures() -> None:
 
 
 def main() -> None:
-    from pipeline.config import Settings
-    from pipeline.embed import make_embedder
+    from pipeline.embed import new_study_embedder
 
-    settings = Settings.model_validate({"study": {"name": "bench"}})
-    embedder = make_embedder(settings)
+    embedder = new_study_embedder()
     detector = build_detector(
         load_codebook("ai_distillation"), embedder, load_spacy(), cache=detector_cache(None)
     )

@@ -15,7 +15,8 @@ text costs nothing and counts nothing:
   short that one passage covers it); otherwise
   (a roundup or a long article that mentions the story once) only the **passage** of ``window``
   sentences either side of each anchor does;
-- a Reddit comment belongs to its thread: it is on the subject, whole, when its thread's post is.
+- a Reddit comment belongs to its thread: it is on the subject, whole, when its thread's post, read
+  together with it, is.
 
 Terms and context words are matched in every inflected form ("distilled", "distilling"), on word
 boundaries and regardless of case. The decision is a pure function of the texts, so ``classify``,

@@ -584,7 +584,7 @@ def subject_decisions(
 ) -> pd.DataFrame:
     """The subject gate's decision on each document of a batch (rows of ``subject_documents``).
 
-    A Reddit post or comment whose thread's post is on the subject is on it too, whole.
+    A Reddit comment whose thread's post, read with it, is on the subject is on it too, whole.
     """
     gate, book = detector.gate, detector.codebook
     doc_ids = list(dict.fromkeys(sentences["doc_id"]))
@@ -611,7 +611,8 @@ def subject_decisions(
             record = info.loc[doc_id]
             title = _text(record["title"])
             if _text(record["post_id"]):
-                post = [_text(record["post_text"]) or ""]
+                # A reply is read in its thread: the post and the reply together decide.
+                post = [_text(record["post_text"]) or "", *group["text"]]
                 thread = gate.decide(post, _text(record["post_title"])).on_subject
         decision = gate.decide(group["text"].tolist(), title, thread_on_subject=thread)
         idxs = group["sentence_idx"].to_numpy()

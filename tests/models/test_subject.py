@@ -118,7 +118,7 @@ def test_precision_and_recall_on_the_project_s_documents(
     fp = sum(not gold and d.on_subject for gold, d in hits)
     fn = sum(gold and not d.on_subject for gold, d in hits)
     assert tp / (tp + fn) >= 0.95  # recall: 1.00 when pinned
-    assert tp / (tp + fp) >= 0.85  # precision: 0.88 when pinned
+    assert tp / (tp + fp) >= 0.85  # precision: 0.86 when pinned
 
 
 def test_allsides_politics_is_off_the_subject(gate: SubjectGate, sentencizer: Any) -> None:
