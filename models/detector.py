@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +39,7 @@ from models.cues import CueEvidence, CueMatcher
 from models.evaluation import best_threshold
 from models.lexical import Lexicon, fit_lexicon, lexicon_from_arrays
 from models.subject import SubjectGate
+from pipeline.outputs import OutputError, atomic_file
 
 PROTOTYPE_C = 8.0
 PROTOTYPE_FOLDS = 5
@@ -392,21 +392,18 @@ def fit_calibration(
 
 
 def _save_calibration(path: Path, calibration: Calibration) -> None:
-    """Write a fit beside its siblings atomically (a reader never sees half a file)."""
+    """Keep a fit in the cache, atomically (a reader never sees half a file)."""
+    arrays = calibration.lexicon.arrays() if calibration.lexicon is not None else {}
+    arrays |= {
+        "weights": calibration.weights,
+        "bias": calibration.bias,
+        "thresholds": calibration.thresholds,
+    }
+    save: Any = np.savez  # its stubs type **arrays as its own keyword options
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with temporary.open("wb") as handle:
-            arrays = calibration.lexicon.arrays() if calibration.lexicon is not None else {}
-            arrays |= {
-                "weights": calibration.weights,
-                "bias": calibration.bias,
-                "thresholds": calibration.thresholds,
-            }
-            save: Any = np.savez  # its stubs type **arrays as its own keyword options
+        with atomic_file(path) as temporary, temporary.open("wb") as handle:
             save(handle, **arrays)
-        os.replace(temporary, path)
-    except OSError:
+    except OutputError:
         pass  # a read-only cache only costs the next run a fit
 
 

@@ -24,7 +24,7 @@ import pandas as pd
 from models.classifier import classifier_paths, load_classifier
 from models.codebook import Codebook, load_codebook
 from models.cues import CueEvidence
-from models.detector import FrameDetector, FrameScores, build_detector
+from models.detector import FrameDetector, FrameScores, build_detector, evidence_matrices
 from models.screen import SAMPLE as SCREEN_SAMPLE
 from models.screen import Screen, ScreenFit, fit_screen, load_fit
 from pipeline import embed
@@ -151,9 +151,9 @@ def cue_features(
     evidence: list[CueEvidence], frame_ids: list[str]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Sentences × frames: which frames a cue names; and per sentence: a rebuttal or rejection."""
-    support = np.array([[f in e.support for f in frame_ids] for e in evidence], dtype=bool)
+    support, _ = evidence_matrices(evidence, frame_ids)
     forced = np.array([bool(e.rebutted or e.rejects) for e in evidence], dtype=bool)
-    return support.reshape(len(evidence), len(frame_ids)), forced
+    return support, forced
 
 
 def frame_study(settings: Settings, con: duckdb.DuckDBPyConnection) -> dict[str, int]:
