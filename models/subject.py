@@ -175,3 +175,18 @@ def _decision(
 ) -> SubjectDecision:
     chosen = tuple(kept)
     return SubjectDecision(on, anchors, context, scope, chosen, len(chosen) / n if n else 0.0)
+
+
+def example_problems(subject: Subject) -> list[str]:
+    """The subject's own examples that the gate gets wrong, each as one short phrase."""
+    gate = SubjectGate(subject)
+    wrong = [f'on-subject example kept out: "{t}"' for t in subject.on_examples]
+    wrong = [
+        w
+        for w, t in zip(wrong, subject.on_examples, strict=True)
+        if not gate.decide([t]).on_subject
+    ]
+    for text in subject.off_examples:
+        if gate.decide([text]).on_subject:
+            wrong.append(f'off-subject example let through: "{text}"')
+    return wrong

@@ -121,8 +121,27 @@ def check(
 
     [bold]Example:[/bold] framewatch frames check my_codebook.yaml
     """
+    from models.codebook import CodebookError
+    from models.subject import example_problems
+
     book = load_codebook(codebook, Path.cwd())
+    if book.subject is not None and (wrong := example_problems(book.subject)):
+        raise CodebookError(
+            f"{book.source}: subject: {'; '.join(wrong[:3])}; add terms, pairs or context words "
+            "that tell them apart"
+        )
     console.print(f"[bold]{book.ref}[/bold]: {len(book.frames)} frames, OK")
+    if book.subject is not None:
+        console.print(
+            f"  subject: {len(book.subject.terms)} terms, {len(book.subject.pairs)} pairs, "
+            f"{len(book.subject.context)} context words; its {len(book.subject.on_examples)} on- "
+            f"and {len(book.subject.off_examples)} off-subject examples pass",
+            highlight=False,
+        )
+    else:
+        console.print("  no subject: every sentence is framed", highlight=False)
+    if book.examples:
+        console.print(f"  {len(book.examples)} labelled examples", highlight=False)
     for frame in book.frames:
         console.print(
             f"  {frame.id:<22} {len(frame.prototypes):>3} prototypes  {len(frame.cues):>3} cues"

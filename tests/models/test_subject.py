@@ -131,3 +131,23 @@ def test_allsides_politics_is_off_the_subject(gate: SubjectGate, sentencizer: An
         on += gate.decide(sentences_of(sentencizer, text), row.get("title")).on_subject
     assert len(lines) > 400
     assert on <= 0.01 * len(lines)
+
+
+def test_frames_check_refuses_a_subject_whose_own_examples_fail(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+    from models.codebook import CODEBOOK_DIR
+
+    shipped = (CODEBOOK_DIR / "ai_distillation.yaml").read_text(encoding="utf-8")
+    (tmp_path / "ai_distillation.examples.tsv").write_text("labels\tsentence\n", encoding="utf-8")
+    bad = shipped.replace(
+        "  off_examples:\n",
+        '  off_examples:\n    - "OpenAI says DeepSeek distilled its chatbot."\n',
+    )
+    (tmp_path / "book.yaml").write_text(bad, encoding="utf-8")
+    result = CliRunner().invoke(app, ["frames", "check", str(tmp_path / "book.yaml")])
+    assert result.exit_code != 0
+    assert "off-subject example let through" in result.output
+    good = CliRunner().invoke(app, ["frames", "check", "ai_distillation"])
+    assert good.exit_code == 0 and "off-subject examples pass" in good.output
