@@ -11,8 +11,8 @@ text costs nothing and counts nothing:
 - a document is **on the subject** when it holds an anchor and a context word (title included): a
   whisky column on distillation has no context word, a politics article no term;
 - in an on-subject document, **every sentence** counts as on-subject text when the story is what the
-  document is about (a term in its title, at least ``min_anchors`` anchor sentences, or a text so
-  short that one passage covers it); otherwise
+  document is about (an anchor in its title, at least ``min_anchors`` anchor sentences, or at most
+  ``short`` sentences in all: a short piece is about one thing); otherwise
   (a roundup or a long article that mentions the story once) only the **passage** of ``window``
   sentences either side of each anchor does;
 - a Reddit comment belongs to its thread: it is on the subject, whole, when its thread's post, read
@@ -44,6 +44,8 @@ class Subject(BaseModel):
         min_anchors: Anchor sentences from which a whole document counts (a term in the title
             also counts the whole document).
         window: Sentences either side of an anchor that belong to its passage otherwise.
+        short: A document of at most this many sentences is about one thing: one anchor puts
+            all of it on the subject (an opinion column that names the story once).
         on_examples: Short texts about the story, which the gate must let through.
         off_examples: Texts that are not about it (including ones that share a word with it),
             which the gate must keep out. ``framewatch frames check`` tests both.
@@ -57,6 +59,7 @@ class Subject(BaseModel):
     context: tuple[str, ...] = Field(min_length=1)
     min_anchors: int = Field(default=2, ge=1)
     window: int = Field(default=2, ge=0)
+    short: int = Field(default=15, ge=0)
     on_examples: tuple[str, ...] = ()
     off_examples: tuple[str, ...] = ()
 
@@ -157,7 +160,11 @@ class SubjectGate:
         if not context:
             return _decision(False, count, False, "no_context", (), n)
         window = self.subject.window
-        if titled or count >= self.subject.min_anchors or n <= 2 * window + 1:
+        if (
+            titled
+            or count >= self.subject.min_anchors
+            or n <= max(2 * window + 1, self.subject.short)
+        ):
             return _decision(True, count, True, "whole", range(n), n)
         kept = sorted(
             {
