@@ -35,7 +35,14 @@ _MEASURED = textwrap.dedent(
     try:
         runpy.run_module("crawlers.run", run_name="__main__")
     finally:
-        sys.stderr.write(f"@@peak_kib={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\\n")
+        # VmHWM is this process's own peak; ru_maxrss would carry the forking parent's (pytest's).
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        try:
+            with open("/proc/self/status") as status:
+                peak = next(int(x.split()[1]) for x in status if x.startswith("VmHWM:"))
+        except (OSError, StopIteration, ValueError):
+            pass
+        sys.stderr.write(f"@@peak_kib={peak}\\n")
     """
 )
 

@@ -35,7 +35,13 @@ _CHILD = textwrap.dedent(
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     finally:
+        # VmHWM is this process's own peak; ru_maxrss would carry the forking parent's (pytest's).
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        try:
+            with open("/proc/self/status") as status:
+                peak = next(int(x.split()[1]) for x in status if x.startswith("VmHWM:"))
+        except (OSError, StopIteration, ValueError):
+            pass
         sys.stderr.write(f"\\n@@peak_kib={peak}\\n")
     sys.exit(code)
     """
