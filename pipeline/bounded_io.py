@@ -74,7 +74,8 @@ class DecompressingReader(io.RawIOBase):
         self._chunk = _ZSTD_CHUNK if codec == "zstd" else _CHUNK
         self._dec = _decompressor(codec)
         self._pending = b""  # compressed input not yet given to the decompressor
-        self._ready = b""  # zstd output not yet handed out
+        self._ready = b""  # zstd output not yet handed out, from offset _at
+        self._at = 0
         self._consumed = 0
         self._done = False
         self.cut: str | None = None
@@ -103,9 +104,8 @@ class DecompressingReader(io.RawIOBase):
 
     def _next(self, size: int) -> bytes:
         """Up to ``size`` decompressed bytes; b"" when more input is needed or the data ended."""
-        if self._ready:
-            out, self._ready = self._ready[:size], self._ready[size:]
-            return out
+        if self._at < len(self._ready):
+            return self._take(size)
         if self._at_member_end():
             rest = self._dec.unused_data + self._pending
             if not rest.strip(b"\x00"):  # trailing zero padding is allowed after a gzip member
@@ -142,10 +142,18 @@ class DecompressingReader(io.RawIOBase):
             self._pending = self._dec.unconsumed_tail
             return out
         if self.codec == "zstd":
-            self._ready = self._dec.decompress(data)
-            out, self._ready = self._ready[:size], self._ready[size:]
-            return out
+            self._ready, self._at = self._dec.decompress(data), 0
+            return self._take(size)
         return bytes(self._dec.decompress(data, size))
+
+    def _take(self, size: int) -> bytes:
+        """The next ``size`` bytes of the zstd output; an offset, so a 32 MiB output is not re-copied
+        on every read (slicing the rest off each time made one huge line quadratic)."""
+        out = self._ready[self._at : self._at + size]
+        self._at += len(out)
+        if self._at >= len(self._ready):
+            self._ready, self._at = b"", 0
+        return out
 
 
 def open_stream(
